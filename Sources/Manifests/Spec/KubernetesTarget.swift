@@ -1,0 +1,51 @@
+/// `targets.kubernetes:` — the cluster, namespace and Secret this environment deploys with.
+public struct KubernetesTarget: Sendable, Equatable {
+    /// The kubeconfig context; empty means the current context.
+    public var context: String?
+    public var namespace: String
+    /// The Secret that holds every key named under `secrets:`.
+    public var secretName: String
+}
+
+extension KubernetesTarget: SpecReadable {
+    static func read(_ node: SpecNode, at path: String, in context: ReadContext) -> KubernetesTarget? {
+        guard let map = MapReader(node, at: path, in: context) else { return nil }
+        let kubeContext = map.optional("context", as: String.self)
+        let namespace = map.required("namespace", as: String.self).flatMap { Names.checkDNSLabel($0, path: childPath(path, "namespace"), map: map) }
+        let secretName = map.required("secretName", as: String.self).flatMap { Names.checkDNSLabel($0, path: childPath(path, "secretName"), map: map) }
+        map.finish()
+        guard let namespace, let secretName else { return nil }
+        return KubernetesTarget(context: kubeContext, namespace: namespace, secretName: secretName)
+    }
+}
+
+/// `targets:` — where the environment can be deployed.
+public struct TargetsSpec: Sendable, Equatable {
+    public enum Name: String, SpecEnum, Sendable {
+        case fly, kubernetes
+    }
+
+    public var fly: FlyTarget?
+    public var kubernetes: KubernetesTarget?
+    public var defaultTarget: Name?
+}
+
+extension TargetsSpec: SpecReadable {
+    static func read(_ node: SpecNode, at path: String, in context: ReadContext) -> TargetsSpec? {
+        guard let map = MapReader(node, at: path, in: context) else { return nil }
+        let fly = map.optional("fly", as: FlyTarget.self)
+        let kubernetes = map.optional("kubernetes", as: KubernetesTarget.self)
+        let defaultTarget = map.optional("default", as: Name.self)
+        let failed = (map.keys.contains("fly") && fly == nil) || (map.keys.contains("kubernetes") && kubernetes == nil)
+        map.finish()
+        if failed { return nil }
+        if let defaultTarget, (defaultTarget == .fly ? fly == nil : kubernetes == nil) {
+            context.error(
+                "the default target is \(defaultTarget.rawValue), but `targets.\(defaultTarget.rawValue)` is not configured",
+                at: context.locations[childPath(path, "default")], path: childPath(path, "default"),
+                fix: "add `targets.\(defaultTarget.rawValue):` or choose a configured target")
+            return nil
+        }
+        return TargetsSpec(fly: fly, kubernetes: kubernetes, defaultTarget: defaultTarget)
+    }
+}
