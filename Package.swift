@@ -28,8 +28,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "ManifestsTests", dependencies: ["Manifests"]),
-        .testTarget(name: "OrchestratorTests", dependencies: ["Manifests"]),
+        .testTarget(name: "ManifestsTests", dependencies: ["Manifests"], exclude: ["Golden"]),
+        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Manifests"]),
     ],
     swiftLanguageModes: [.v6]
 )

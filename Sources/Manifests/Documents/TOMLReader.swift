@@ -251,10 +251,10 @@ public struct TOMLReader {
         }
         var text = ""
         while let scalar = peek() {
+            if scalar == "\n" { throw problem("a string is not closed before the end of the line") }
             advance()
             switch scalar {
             case "\"": return text
-            case "\n": throw problem("a string is not closed before the end of the line")
             case "\\": text.unicodeScalars.append(try escape())
             default: text.unicodeScalars.append(scalar)
             }
@@ -296,10 +296,9 @@ public struct TOMLReader {
             throw problem("multi-line strings are not supported in templates", fix: "write the value on one line")
         }
         var text = ""
-        while let scalar = peek() {
+        while let scalar = peek(), scalar != "\n" {
             advance()
             if scalar == "'" { return text }
-            if scalar == "\n" { break }
             text.unicodeScalars.append(scalar)
         }
         throw problem("a literal string is not closed before the end of the line")

@@ -56,12 +56,6 @@ enum YAMLSpecParser {
                 guard case .scalar(let keyScalar) = key else {
                     throw Diagnostic(location: keyLocation, path: "", message: "a map key must be a plain name, not a list or a map")
                 }
-                if let earlier = entries.first(where: { $0.key == keyScalar.string }) {
-                    throw Diagnostic(
-                        location: keyLocation, path: keyScalar.string,
-                        message: "the key `\(keyScalar.string)` appears twice in the same map (first at line \(earlier.keyLocation.line))",
-                        fix: "keep one of them; YAML would silently use only one")
-                }
                 entries.append(SpecEntry(key: keyScalar.string, keyLocation: keyLocation, value: try convert(value, file: file)))
             }
             return SpecNode(.map(entries), at: here)
@@ -91,7 +85,7 @@ enum YAMLSpecParser {
         case .duplicatedKeysInMapping(let duplicates, let context):
             return Diagnostic(
                 location: location(context.mark, file: file), path: "",
-                message: "duplicate keys in one map: \(duplicates.joined(separator: ", "))",
+                message: "the key\(duplicates.count == 1 ? "" : "s") \(duplicates.map { "`\($0)`" }.joined(separator: ", ")) \(duplicates.count == 1 ? "appears" : "appear") more than once in this map",
                 fix: "keep one of them; YAML would silently use only one")
         default:
             return Diagnostic(location: SourceLocation(file: file, line: 1, column: 1), path: "", message: "cannot parse YAML: \(error)")

@@ -1,0 +1,280 @@
+import Testing
+
+@testable import Manifests
+
+/// Each bad input is rejected with what is wrong, where (file:line:column) and how to fix it.
+@Suite struct BadSpecTests {
+    let file = "env/test.yaml"
+
+    private func single(_ errors: [Diagnostic], sourceLocation: Testing.SourceLocation = #_sourceLocation) -> Diagnostic? {
+        #expect(errors.count == 1, "expected one error, got:\n\(errors.map(\.description).joined(separator: "\n"))", sourceLocation: sourceLocation)
+        return errors.first
+    }
+
+    @Test func misspeltKeyGetsTheClosestValidName() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\ndeploy:\n  maxUnavailabel: 1\n")))
+        #expect(error.location == .at(file, 3, 3))
+        #expect(error.path == "deploy.maxUnavailabel")
+        #expect(error.message == "unknown key `maxUnavailabel`")
+        #expect(error.fix == "did you mean `maxUnavailable`?")
+    }
+
+    @Test func misspeltTopLevelSection() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\ndatabse:\n  pool: { max: 5 }\n")))
+        #expect(error.location == .at(file, 2, 1))
+        #expect(error.fix == "did you mean `database`?")
+    }
+
+    @Test func quotedNumberIsAWrongType() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\napp:\n  port: \"3001\"\n")))
+        #expect(error.location == .at(file, 3, 9))
+        #expect(error.message == "expected an integer, found the quoted string \"3001\"")
+        #expect(error.fix == "remove the quotes: `port: 3001`")
+    }
+
+    @Test func wordWhereANumberBelongs() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nscaling:\n  replicas: { min: two, max: 4 }\n")))
+        #expect(error.location == .at(file, 3, 20))
+        #expect(error.message == "expected a whole number, found the string \"two\"")
+    }
+
+    @Test func memoryInRedisUnitsForKubernetes() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nresources:\n  requests: { cpu: 250m, memory: 512MB }\n")))
+        #expect(error.location == .at(file, 3, 34))
+        #expect(error.message == "`512MB` uses the unit `MB`, which Kubernetes does not accept")
+        #expect(error.fix == "write 512Mi")
+    }
+
+    @Test func redisMemoryInKubernetesUnits() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nredis:\n  maxMemory: 2Gi\n")))
+        #expect(error.location == .at(file, 3, 14))
+        #expect(error.message == "`2Gi` is a Kubernetes unit; Redis does not understand `Gi`")
+        #expect(error.fix == "write 2gb")
+    }
+
+    @Test func redisMemoryWithoutUnitIsBytes() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nredis:\n  maxMemory: 256\n")))
+        #expect(error.message == "`256` has no unit, so Redis would read it as 256 bytes")
+        #expect(error.fix == "add a unit, such as 256mb")
+    }
+
+    @Test func redisMemoryInDecimalKilobytesIsFarTooSmall() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nredis:\n  maxMemory: 256k\n")))
+        #expect(error.location == .at(file, 3, 3))
+        #expect(error.message.contains("only 256000 bytes"))
+        #expect(error.fix == "did you mean 256mb?")
+    }
+
+    @Test func cpuWithAMemoryUnit() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nresources:\n  limits: { cpu: 250mb, memory: 512Mi }\n")))
+        #expect(error.location == .at(file, 3, 18))
+        #expect(error.message == "`250mb` is not a CPU amount (unit `mb`)")
+    }
+
+    @Test func durationWithoutUnit() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nhealth:\n  liveness: { path: /healthz, initialDelay: 30 }\n")))
+        #expect(error.location == .at(file, 3, 45))
+        #expect(error.path == "health.liveness.initialDelay")
+        #expect(error.fix == "add one: 30s, 30m or 30ms")
+    }
+
+    @Test func portOutOfRange() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\napp:\n  port: 70000\n")))
+        #expect(error.location == .at(file, 3, 3))
+        #expect(error.message == "70000 is out of range; it must be between 1 and 65535")
+    }
+
+    @Test func misspeltStrategy() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\ndeploy:\n  strategy: blue-green\n")))
+        #expect(error.location == .at(file, 3, 13))
+        #expect(error.fix == "did you mean `bluegreen`? allowed values: rolling, canary, bluegreen, immediate")
+    }
+
+    @Test func poolMinAboveMax() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\ndatabase:\n  pool: { min: 12, max: 10 }\n")))
+        #expect(error.location == .at(file, 3, 11))
+        #expect(error.message == "database.pool.min (12) is above database.pool.max (10)")
+    }
+
+    @Test func replicasMinAboveMax() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nscaling:\n  replicas: { min: 5, max: 4 }\n")))
+        #expect(error.location == .at(file, 3, 15))
+        #expect(error.message == "scaling.replicas.min (5) is above scaling.replicas.max (4)")
+    }
+
+    /// The runbook's own production numbers: 10 replicas × pool 50 against max_connections 200.
+    @Test func runbookProductionNumbersExceedTheConnectionBudget() throws {
+        let runbook = """
+            extends: base
+            database:
+              pool: { min: 2, max: 50 }
+              server: { maxConnections: 200, reservedConnections: 10 }
+            scaling:
+              replicas: { min: 2, max: 10 }
+            deploy:
+              strategy: immediate
+
+            """
+        let error = try #require(single(SpecFixtures.errors(runbook)))
+        #expect(error.location == .at(file, 3, 19))
+        #expect(error.path == "database.pool.max")
+        #expect(
+            error.message
+                == "connection budget exceeded on the primary: at peak 10 instances (scaling.replicas.max 10; an immediate deploy stops old instances first) × database.pool.max 50 = 500 connections, but the primary allows 190 (database.server.maxConnections 200 − reservedConnections 10)"
+        )
+        #expect(
+            error.fix
+                == "lower database.pool.max to 19 or less; or cap the peak at 3 instances (scaling.replicas.max and the deploy strategy); or raise database.server.maxConnections to at least 510 (size the server for it, or put PgBouncer in front)"
+        )
+    }
+
+    @Test func bluegreenDoublesThePeakConnections() throws {
+        let spec = "extends: base\ndeploy:\n  strategy: bluegreen\ndatabase:\n  pool: { max: 12 }\n"
+        let error = try #require(single(SpecFixtures.errors(spec)))
+        #expect(error.message.contains("at peak 8 instances (scaling.replicas.max 4 twice"))
+        #expect(error.message.contains("= 96 connections, but the primary allows 90"))
+    }
+
+    @Test func readReplicaPoolMustFitTheReplica() throws {
+        let spec = """
+            extends: base
+            secrets:
+              DATABASE_REPLICA_URL: { format: url }
+            database:
+              readReplica:
+                poolMax: 30
+
+            """
+        let error = try #require(single(SpecFixtures.errors(spec)))
+        #expect(error.location == .at(file, 6, 5))
+        #expect(error.message.hasPrefix("connection budget exceeded on the read replica: at peak 5 instances"))
+        #expect(error.message.contains("× database.readReplica.poolMax 30 = 150 connections, but the read replica allows 90"))
+    }
+
+    @Test func readReplicaNeedsItsSecret() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\ndatabase:\n  readReplica: { poolMax: 5 }\n")))
+        #expect(error.message == "the secret DATABASE_REPLICA_URL is not declared, but database.readReplica is configured")
+        #expect(error.location == .at("env/base.yaml", 15, 1))
+    }
+
+    @Test func memoryLimitBelowRequest() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nresources:\n  limits: { cpu: 500m, memory: 128Mi }\n")))
+        #expect(error.location == .at(file, 3, 24))
+        #expect(error.message == "the memory limit (128Mi) is below the request (256Mi); Kubernetes rejects such a pod")
+        #expect(error.fix == "raise limits.memory to at least 256Mi")
+    }
+
+    @Test func canaryNeedsAReadinessCheck() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nhealth:\n  readiness: null\ndeploy:\n  strategy: canary\n")))
+        #expect(error.location == .at(file, 5, 3))
+        #expect(error.message == "a canary deploy decides on health, but no `health.readiness` check is defined")
+    }
+
+    @Test func productionNeedsTheLiveClerkKey() throws {
+        let spec = """
+            extends: base
+            app: { runtime: production }
+            backups: { schedule: "0 2 * * *", retention: 14d }
+            cors: { origins: [https://harnesshe.ro] }
+            redis: { appendOnly: true }
+
+            """
+        let error = try #require(single(SpecFixtures.errors(spec)))
+        #expect(error.path == "secrets.CLERK_SECRET_KEY.prefix")
+        #expect(error.location == .at("env/base.yaml", 18, 23))
+        #expect(error.message.hasPrefix("CLERK_SECRET_KEY must have the rule `prefix: sk_live_` in a production environment"))
+        #expect(error.fix == "set `prefix: sk_live_`")
+    }
+
+    @Test func liveClerkKeyOutsideProduction() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nsecrets:\n  CLERK_SECRET_KEY: { prefix: sk_live_ }\n")))
+        #expect(error.location == .at(file, 3, 23))
+        #expect(error.fix == "set `prefix: sk_test_`")
+    }
+
+    @Test func rollingDeployThatStopsEveryInstance() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\ndeploy:\n  maxUnavailable: 100%\n")))
+        #expect(error.location == .at(file, 3, 3))
+        #expect(error.message == "maxUnavailable 100% lets a rolling deploy stop all 2 instances at once (scaling.replicas.min)")
+        #expect(error.fix == "set maxUnavailable to at most 1")
+    }
+
+    @Test func yamlSyntaxErrorPointsAtTheLine() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\napp:\n  port: 3001\n logLevel: info\n")))
+        #expect(error.location?.file == file)
+        #expect(error.location?.line == 4)
+        #expect(error.message.hasPrefix("invalid YAML:"))
+    }
+
+    @Test func duplicateKey() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\napp:\n  port: 3001\n  port: 3002\n")))
+        #expect(error.location == .at(file, 3, 3))
+        #expect(error.message == "the key `port` appears more than once in this map")
+    }
+
+    @Test func extendsAMissingEnvironment() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: bsae\n")))
+        #expect(error.location == .at(file, 1, 10))
+        #expect(error.message == "`extends: bsae` names env/bsae.yaml, which does not exist")
+        #expect(error.fix == "did you mean `base`? environments here: base")
+    }
+
+    @Test func extendsCycle() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\n", base: "extends: test\n")))
+        #expect(error.location == .at("env/base.yaml", 1, 10))
+        #expect(error.message == "`extends: test` makes a cycle: env/test.yaml → env/base.yaml → env/test.yaml")
+    }
+
+    @Test func secretNameThatIsNoVariable() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nsecrets:\n  jwt-secret: { minLength: 32 }\n")))
+        #expect(error.location == .at(file, 3, 3))
+        #expect(error.fix == "use upper-case letters, digits and '_', such as JWT_SECRET")
+    }
+
+    @Test func corsOriginWithTrailingSlash() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\ncors:\n  origins: [https://harnesshe.ro/]\n")))
+        #expect(error.location == .at(file, 3, 13))
+        #expect(error.fix == "write `https://harnesshe.ro`")
+    }
+
+    @Test func backupScheduleWithSixFields() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nbackups: { schedule: \"0 0 2 * * *\", retention: 7d }\n")))
+        #expect(error.location == .at(file, 2, 12))
+        #expect(error.message == "`0 0 2 * * *` has 6 fields; a schedule has 5 (minute hour day-of-month month day-of-week)")
+    }
+
+    @Test func yesIsNotABoolean() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nfeatures:\n  queue: yes\n")))
+        #expect(error.location == .at(file, 3, 10))
+        #expect(error.message == "expected true or false, found the string \"yes\"")
+    }
+
+    @Test func imageWithATag() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\napp:\n  image: registry.example.com/pet-backend:latest\n")))
+        #expect(error.location == .at(file, 3, 3))
+        #expect(error.message == "`registry.example.com/pet-backend:latest` includes a tag or digest")
+    }
+
+    @Test func missingRequiredKeyNamesTheSectionAndAMisspelling() throws {
+        let base = SpecFixtures.base.replacingOccurrences(of: "  logLevel: info\n", with: "  loglevel: info\n")
+        let errors = SpecFixtures.errors("extends: base\n", base: base)
+        #expect(errors.contains { $0.message == "the required key `logLevel` is missing (`loglevel` is there: a misspelling?)" && $0.location == .at("env/base.yaml", 2, 3) })
+        #expect(errors.contains { $0.message == "unknown key `loglevel`" && $0.fix == "did you mean `logLevel`?" })
+    }
+
+    @Test func everyProblemIsReportedInOneRun() {
+        let spec = """
+            extends: base
+            app:
+              port: 0
+              logLevel: verbose
+            redis:
+              maxMemory: 2Gi
+            resources:
+              requests: { cpu: 250m, memory: 512MB }
+
+            """
+        let errors = SpecFixtures.errors(spec)
+        #expect(errors.map { $0.location?.line } == [3, 4, 6, 8])
+    }
+}

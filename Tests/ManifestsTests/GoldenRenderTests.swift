@@ -1,0 +1,103 @@
+import Testing
+
+@testable import Manifests
+
+/// One scenario per test, kustomize style: the inputs are written here, the expected output is
+/// kept beside the test in Golden/<scenario>/.
+@Suite struct GoldenRenderTests {
+    private func render(
+        _ environments: [String: String], environment: String = "test", templates: [String: String] = [:],
+        options: RenderOptions = RenderOptions(image: "registry.example.com/pet-backend@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+    ) throws -> [RenderedFile] {
+        let files = try GoldenFiles.files(environments: environments, templateOverrides: templates)
+        let spec = try SpecLoader.load(path: "environments/\(environment).yaml", using: files).get()
+        return try Renderer.render(spec, options: options, templates: TemplateSet(directory: "templates", files: files))
+    }
+
+    /// A single-instance Kubernetes environment: no HPA (nothing to scale), no PDB (one pod),
+    /// a Recreate rollout for `immediate`, and no backup CronJob.
+    @Test func singleInstanceKubernetes() throws {
+        let files = try render([
+            "test.yaml": """
+            app: { name: shop-api, runtime: development, port: 8080, logLevel: debug, image: registry.example.com/shop-api }
+            database:
+              pool: { min: 1, max: 5 }
+              server: { cpus: 1, memory: 1Gi, maxConnections: 50 }
+            redis: { ttl: 10m, keyPrefix: "shop:", maxMemory: 64mb, evictionPolicy: volatile-lru }
+            features: { queue: false }
+            secrets:
+              DATABASE_URL: { format: url }
+              REDIS_URL: { format: url }
+              API_TOKEN: { required: false, minLength: 20 }
+            scaling: { replicas: { min: 1, max: 1 } }
+            resources:
+              requests: { cpu: 100m, memory: 128Mi }
+              limits: { cpu: "1", memory: 256Mi }
+            health:
+              readiness: { path: /ready, initialDelay: 2s, period: 5s, timeout: 1s }
+            deploy: { strategy: immediate }
+            slo: { p95Latency: 100ms, p99Latency: 300ms, errorRate: 0.5% }
+            targets:
+              kubernetes: { namespace: shop-dev, secretName: shop-secrets }
+
+            """
+        ])
+        try GoldenFiles.check(files, scenario: "single-instance-kubernetes")
+    }
+
+    /// A Fly-only environment with a percentage for max_unavailable (a fraction in fly.toml) and
+    /// a release command with quoted words.
+    @Test func flyWithFractionalUnavailable() throws {
+        let files = try render([
+            "base.yaml": SpecFixtures.base,
+            "test.yaml": """
+            extends: base
+            scaling: { replicas: { min: 4, max: 8 } }
+            deploy:
+              maxUnavailable: 25%
+              releaseCommand: pet-backend migrate --note "release day"
+            database: { server: { maxConnections: 120 } }
+            targets:
+              fly: { app: shop-staging, org: acme, primaryRegion: fra, vmSize: performance-1x, memory: 2Gi }
+
+            """,
+        ])
+        try GoldenFiles.check(files, scenario: "fly-fractional-unavailable")
+    }
+
+    /// A team's own template: a toleration, an extra sidecar and a changed history limit survive
+    /// the merge, and the backend container keeps the template's extra fields.
+    @Test func customizedDeploymentTemplate() throws {
+        let deployment = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: pet-backend
+              annotations:
+                team: payments
+            spec:
+              revisionHistoryLimit: 3
+              template:
+                spec:
+                  tolerations:
+                    - key: dedicated
+                      operator: Equal
+                      value: api
+                      effect: NoSchedule
+                  containers:
+                    - name: backend
+                      image: placeholder
+                      lifecycle:
+                        preStop:
+                          exec:
+                            command: ["sleep", "5"]
+                    - name: log-shipper
+                      image: fluent/fluent-bit:3.0
+
+            """
+        let all = try render(
+            ["base.yaml": SpecFixtures.base, "test.yaml": "extends: base\ntargets:\n  kubernetes: { namespace: payments, secretName: api-secrets }\n"],
+            templates: ["kubernetes/deployment.yaml": deployment])
+        try GoldenFiles.check(all.filter { $0.path == "kubernetes/03-deployment.yaml" }, scenario: "customized-deployment-template")
+    }
+}

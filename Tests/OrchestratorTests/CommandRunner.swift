@@ -1,0 +1,82 @@
+import Foundation
+
+/// Runs the built `orchestrate` binary as a user would, from a given working directory.
+struct CommandRunner {
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static let repositoryRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// The binary sits next to the test bundle in the build folder.
+    static let executable: String = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("orchestrate").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        return repositoryRoot + "/.build/debug/orchestrate"
+    }()
+
+    static func run(_ arguments: [String], in directory: String = repositoryRoot) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes concurrently with the process so neither can fill up and block it.
+        let errData = ErrorCollector(err.fileHandleForReading)
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData.wait(), as: UTF8.self))
+    }
+}
+
+private final class ErrorCollector: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        DispatchQueue.global().async {
+            self.data = handle.readDataToEndOfFile()
+            self.done.signal()
+        }
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
+}
+
+/// A temporary project folder with `environments/` and a copy of the shipped `templates/`.
+final class ScratchProject {
+    let path: String
+
+    init(environments: [String: String]) throws {
+        path = NSTemporaryDirectory() + "orchestrate-cli-" + UUID().uuidString
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: path + "/environments", withIntermediateDirectories: true)
+        try manager.copyItem(atPath: CommandRunner.repositoryRoot + "/templates", toPath: path + "/templates")
+        for (name, text) in environments {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: "\(path)/environments/\(name)"))
+        }
+    }
+
+    func contents(of relativePath: String) -> String? {
+        try? String(contentsOfFile: "\(path)/\(relativePath)", encoding: .utf8)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
