@@ -42,7 +42,8 @@ struct RenderCommand: ParsableCommand {
             throw ExitCodes.invalid
         }
         try checkTargetConfigured(spec)
-        let targets: Set<RenderOptions.Target> = target == .all ? Set(RenderOptions.Target.allCases) : [RenderOptions.Target(rawValue: target.rawValue) ?? .fly]
+        let targets: Set<RenderOptions.Target> =
+            target == .all ? Set(RenderOptions.Target.allCases) : [RenderOptions.Target(rawValue: target.rawValue) ?? .fly]
         let rendered: [RenderedFile]
         do {
             rendered = try Renderer.render(
@@ -62,7 +63,9 @@ struct RenderCommand: ParsableCommand {
     private func checkTargetConfigured(_ spec: EnvironmentSpec) throws {
         let missing = (target == .fly && spec.targets.fly == nil) || (target == .kubernetes && spec.targets.kubernetes == nil)
         if missing {
-            Terminal.error("error: \(spec.name) has no `targets.\(target.rawValue)` in \(spec.files.last ?? "its spec"); add one to render for \(target.rawValue)")
+            Terminal.error(
+                "error: \(spec.name) has no `targets.\(target.rawValue)` in \(spec.files.last ?? "its spec"); add one to render for \(target.rawValue)"
+            )
             throw ExitCodes.invalid
         }
     }

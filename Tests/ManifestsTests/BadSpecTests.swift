@@ -7,7 +7,9 @@ import Testing
     let file = "env/test.yaml"
 
     private func single(_ errors: [Diagnostic], sourceLocation: Testing.SourceLocation = #_sourceLocation) -> Diagnostic? {
-        #expect(errors.count == 1, "expected one error, got:\n\(errors.map(\.description).joined(separator: "\n"))", sourceLocation: sourceLocation)
+        #expect(
+            errors.count == 1, "expected one error, got:\n\(errors.map(\.description).joined(separator: "\n"))",
+            sourceLocation: sourceLocation)
         return errors.first
     }
 
@@ -199,6 +201,20 @@ import Testing
         #expect(error.fix == "set maxUnavailable to at most 1")
     }
 
+    @Test func flyRollingDeployCannotKeepEveryMachineUp() throws {
+        let spec = "extends: base\ndeploy:\n  maxUnavailable: 0\ntargets:\n  fly: { app: shop, org: acme, primaryRegion: iad }\n"
+        let error = try #require(single(SpecFixtures.errors(spec)))
+        #expect(error.location == .at(file, 3, 3))
+        #expect(error.message == "Fly's rolling deploy updates machines in place, so maxUnavailable 0 would never update one")
+    }
+
+    @Test func kubernetesAutoscalerCannotScaleToZero() throws {
+        let spec = "extends: base\nscaling:\n  replicas: { min: 0 }\ntargets:\n  kubernetes: { namespace: shop, secretName: shop }\n"
+        let error = try #require(single(SpecFixtures.errors(spec)))
+        #expect(error.location == .at(file, 3, 15))
+        #expect(error.message == "a Kubernetes HorizontalPodAutoscaler cannot scale to zero, but scaling.replicas.min is 0")
+    }
+
     @Test func yamlSyntaxErrorPointsAtTheLine() throws {
         let error = try #require(single(SpecFixtures.errors("extends: base\napp:\n  port: 3001\n logLevel: info\n")))
         #expect(error.location?.file == file)
@@ -258,7 +274,11 @@ import Testing
     @Test func missingRequiredKeyNamesTheSectionAndAMisspelling() throws {
         let base = SpecFixtures.base.replacingOccurrences(of: "  logLevel: info\n", with: "  loglevel: info\n")
         let errors = SpecFixtures.errors("extends: base\n", base: base)
-        #expect(errors.contains { $0.message == "the required key `logLevel` is missing (`loglevel` is there: a misspelling?)" && $0.location == .at("env/base.yaml", 2, 3) })
+        #expect(
+            errors.contains {
+                $0.message == "the required key `logLevel` is missing (`loglevel` is there: a misspelling?)"
+                    && $0.location == .at("env/base.yaml", 2, 3)
+            })
         #expect(errors.contains { $0.message == "unknown key `loglevel`" && $0.fix == "did you mean `logLevel`?" })
     }
 

@@ -44,7 +44,8 @@ enum GoldenFiles {
     static func files(environments: [String: String], templateOverrides: [String: String] = [:]) throws -> InMemoryFiles {
         var files: [String: String] = [:]
         let root = SpecFixtures.repositoryRoot + "/templates"
-        for name in try FileManager.default.subpathsOfDirectory(atPath: root) where name.hasSuffix(".yaml") || name.hasSuffix(".toml") || name.hasSuffix(".conf") {
+        for name in try FileManager.default.subpathsOfDirectory(atPath: root)
+        where name.hasSuffix(".yaml") || name.hasSuffix(".toml") || name.hasSuffix(".conf") {
             files["templates/\(name)"] = try String(contentsOfFile: "\(root)/\(name)", encoding: .utf8)
         }
         for (name, text) in templateOverrides { files["templates/\(name)"] = text }

@@ -7,7 +7,8 @@ import Testing
 @Suite struct GoldenRenderTests {
     private func render(
         _ environments: [String: String], environment: String = "test", templates: [String: String] = [:],
-        options: RenderOptions = RenderOptions(image: "registry.example.com/pet-backend@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+        options: RenderOptions = RenderOptions(
+            image: "registry.example.com/pet-backend@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
     ) throws -> [RenderedFile] {
         let files = try GoldenFiles.files(environments: environments, templateOverrides: templates)
         let spec = try SpecLoader.load(path: "environments/\(environment).yaml", using: files).get()
@@ -96,7 +97,10 @@ import Testing
 
             """
         let all = try render(
-            ["base.yaml": SpecFixtures.base, "test.yaml": "extends: base\ntargets:\n  kubernetes: { namespace: payments, secretName: api-secrets }\n"],
+            [
+                "base.yaml": SpecFixtures.base,
+                "test.yaml": "extends: base\ntargets:\n  kubernetes: { namespace: payments, secretName: api-secrets }\n",
+            ],
             templates: ["kubernetes/deployment.yaml": deployment])
         try GoldenFiles.check(all.filter { $0.path == "kubernetes/03-deployment.yaml" }, scenario: "customized-deployment-template")
     }

@@ -7,6 +7,8 @@ import Testing
 /// validators (kubernetes-validate for Kubernetes 1.32, check-jsonschema with Fly's schema).
 @Suite struct ShippedEnvironmentTests {
     static let environments = ["dev", "staging", "prod"]
+    /// A copy of SchemaStore's fly.toml schema (shared/reference/fly), kept so a clone is self-contained.
+    static let flySchema = SpecFixtures.repositoryRoot + "/docs/reference/fly-toml.schema.json"
 
     private func load(_ name: String) throws -> EnvironmentSpec {
         try SpecLoader.load(path: "\(SpecFixtures.repositoryRoot)/environments/\(name).yaml").get()
@@ -102,7 +104,8 @@ import Testing
     @Test func kubernetesValidatorRejectsAnUnknownField() throws {
         let folder = try TemporaryFolder()
         let deployment = try #require(try render("prod").first { $0.path == "kubernetes/03-deployment.yaml" })
-        let broken = deployment.contents.replacingOccurrences(of: "  revisionHistoryLimit: 10\n", with: "  revisionHistoryLimit: 10\n  replicaz: 3\n")
+        let broken = deployment.contents.replacingOccurrences(
+            of: "  revisionHistoryLimit: 10\n", with: "  revisionHistoryLimit: 10\n  replicaz: 3\n")
         #expect(broken != deployment.contents)
         try folder.write([("deployment.yaml", broken)])
         let outcome = try ExternalTool(name: "kubernetes-validate").run(["--strict", "-k", "1.32", "\(folder.path)/deployment.yaml"])
@@ -119,8 +122,7 @@ import Testing
             paths.append("\(folder.path)/\(name)/fly.toml")
         }
         #expect(paths.count == 2)
-        let schema = SpecFixtures.repositoryRoot + "/../shared/reference/fly/fly-toml.schema.json"
-        let outcome = try ExternalTool(name: "check-jsonschema").run(["--schemafile", schema] + paths)
+        let outcome = try ExternalTool(name: "check-jsonschema").run(["--schemafile", Self.flySchema] + paths)
         #expect(outcome.status == 0, "check-jsonschema said:\n\(outcome.output)")
     }
 
@@ -128,8 +130,7 @@ import Testing
         let folder = try TemporaryFolder()
         let fly = try #require(try render("prod").first { $0.path == "fly.toml" })
         try folder.write([("fly.toml", fly.contents.replacingOccurrences(of: "strategy = \"rolling\"", with: "strategy = \"sideways\""))])
-        let schema = SpecFixtures.repositoryRoot + "/../shared/reference/fly/fly-toml.schema.json"
-        let outcome = try ExternalTool(name: "check-jsonschema").run(["--schemafile", schema, "\(folder.path)/fly.toml"])
+        let outcome = try ExternalTool(name: "check-jsonschema").run(["--schemafile", Self.flySchema, "\(folder.path)/fly.toml"])
         #expect(outcome.status != 0)
         #expect(outcome.output.contains("sideways"))
     }

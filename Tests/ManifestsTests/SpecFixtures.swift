@@ -47,7 +47,9 @@ enum SpecFixtures {
         SpecLoader.load(path: "env/test.yaml", using: InMemoryFiles(["env/base.yaml": base, "env/test.yaml": environment]))
     }
 
-    static func errors(_ environment: String, base: String = SpecFixtures.base, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> [Diagnostic] {
+    static func errors(_ environment: String, base: String = SpecFixtures.base, sourceLocation: Testing.SourceLocation = #_sourceLocation)
+        -> [Diagnostic]
+    {
         switch load(environment, base: base) {
         case .success:
             Issue.record("expected the spec to be rejected", sourceLocation: sourceLocation)
@@ -57,7 +59,9 @@ enum SpecFixtures {
         }
     }
 
-    static func spec(_ environment: String, base: String = SpecFixtures.base, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> EnvironmentSpec? {
+    static func spec(_ environment: String, base: String = SpecFixtures.base, sourceLocation: Testing.SourceLocation = #_sourceLocation)
+        -> EnvironmentSpec?
+    {
         switch load(environment, base: base) {
         case .success(let spec): return spec
         case .failure(let failure):

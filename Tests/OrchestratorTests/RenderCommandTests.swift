@@ -5,7 +5,9 @@ import Testing
     @Test func renderWritesEveryFileAndIsRepeatable() throws {
         let project = try ScratchProject(environments: [:])
         let out = project.path + "/out"
-        let first = try CommandRunner.run(["render", "prod", "--out", out, "--image", "r.example/pet@sha256:" + String(repeating: "0", count: 64)])
+        let first = try CommandRunner.run([
+            "render", "prod", "--out", out, "--image", "r.example/pet@sha256:" + String(repeating: "0", count: 64),
+        ])
         #expect(first.status == 0, "stderr: \(first.stderr)")
         let written = first.stdout.split(separator: "\n").map { String($0.dropFirst(out.count + 1)) }
         #expect(
@@ -15,7 +17,9 @@ import Testing
                 "kubernetes/07-backup-cronjob.yaml", "redis.conf", "postgres/primary.sql", "postgres/replica.sql",
             ])
         let before = written.map { project.contents(of: "out/\($0)") }
-        let second = try CommandRunner.run(["render", "prod", "--out", out, "--image", "r.example/pet@sha256:" + String(repeating: "0", count: 64)])
+        let second = try CommandRunner.run([
+            "render", "prod", "--out", out, "--image", "r.example/pet@sha256:" + String(repeating: "0", count: 64),
+        ])
         #expect(second.status == 0)
         #expect(written.map { project.contents(of: "out/\($0)") } == before)
         #expect(project.contents(of: "out/kubernetes/03-deployment.yaml")?.contains("image: r.example/pet@sha256:000") == true)

@@ -33,13 +33,14 @@ public struct TOMLReader {
         func index(of key: String) -> Int? { fields.firstIndex { $0.key == key } }
 
         var manifestValue: ManifestValue {
-            .map(fields.map { field in
-                switch field.entry {
-                case .value(let value): return ManifestField(field.key, value)
-                case .table(let table): return ManifestField(field.key, table.manifestValue)
-                case .tableArray(let tables): return ManifestField(field.key, .list(tables.map(\.manifestValue)))
-                }
-            })
+            .map(
+                fields.map { field in
+                    switch field.entry {
+                    case .value(let value): return ManifestField(field.key, value)
+                    case .table(let table): return ManifestField(field.key, table.manifestValue)
+                    case .tableArray(let tables): return ManifestField(field.key, .list(tables.map(\.manifestValue)))
+                    }
+                })
         }
     }
 
@@ -150,7 +151,9 @@ public struct TOMLReader {
         case "'": return try literalString()
         default:
             var name = ""
-            while let scalar = peek(), scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-" {
+            while let scalar = peek(), scalar.isASCII,
+                scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-"
+            {
                 name.unicodeScalars.append(scalar)
                 advance()
             }
@@ -363,6 +366,7 @@ public struct TOMLReader {
     }
 
     private func problem(_ message: String, fix: String? = nil) -> Diagnostic {
-        Diagnostic(location: SourceLocation(file: file, line: line, column: column), path: "", message: "invalid TOML: \(message)", fix: fix)
+        Diagnostic(
+            location: SourceLocation(file: file, line: line, column: column), path: "", message: "invalid TOML: \(message)", fix: fix)
     }
 }

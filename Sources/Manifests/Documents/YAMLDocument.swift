@@ -29,7 +29,8 @@ public enum YAMLDocument {
         case .string(let text):
             // Yams emits every scalar as implicitly typed, so a string that a YAML 1.1 reader
             // (kubectl, PyYAML) would take for a number, boolean or null must be quoted here.
-            let ambiguous = Resolver.default.resolveTag(of: Node(text)) != .str || YAMLSpecParser.resolver.resolveTag(of: Node(text)) != .str
+            let ambiguous =
+                Resolver.default.resolveTag(of: Node(text)) != .str || YAMLSpecParser.resolver.resolveTag(of: Node(text)) != .str
             return Node(text, Tag(.str), ambiguous ? .doubleQuoted : .any)
         case .integer(let number): return Node(String(number), Tag(.int))
         case .number(let number): return Node(String(number), Tag(.float))

@@ -36,7 +36,9 @@ public enum EnvironmentLoader {
             return nil
         }
         guard let entries = root.entries else {
-            log.error("a spec file must be a map of settings, found \(root.kindDescription)", at: root.location, path: "", fix: "start the file with `app:`")
+            log.error(
+                "a spec file must be a map of settings, found \(root.kindDescription)", at: root.location, path: "",
+                fix: "start the file with `app:`")
             return nil
         }
         let name = environmentName(of: path)

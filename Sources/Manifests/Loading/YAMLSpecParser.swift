@@ -85,7 +85,8 @@ enum YAMLSpecParser {
         case .duplicatedKeysInMapping(let duplicates, let context):
             return Diagnostic(
                 location: location(context.mark, file: file), path: "",
-                message: "the key\(duplicates.count == 1 ? "" : "s") \(duplicates.map { "`\($0)`" }.joined(separator: ", ")) \(duplicates.count == 1 ? "appears" : "appear") more than once in this map",
+                message:
+                    "the key\(duplicates.count == 1 ? "" : "s") \(duplicates.map { "`\($0)`" }.joined(separator: ", ")) \(duplicates.count == 1 ? "appears" : "appear") more than once in this map",
                 fix: "keep one of them; YAML would silently use only one")
         default:
             return Diagnostic(location: SourceLocation(file: file, line: 1, column: 1), path: "", message: "cannot parse YAML: \(error)")

@@ -13,7 +13,8 @@ public enum Renderer {
         ("07-backup-cronjob.yaml", "backup-cronjob.yaml"),
     ]
 
-    public static func render(_ spec: EnvironmentSpec, options: RenderOptions, templates: TemplateSet) throws(SpecErrors) -> [RenderedFile] {
+    public static func render(_ spec: EnvironmentSpec, options: RenderOptions, templates: TemplateSet) throws(SpecErrors) -> [RenderedFile]
+    {
         var files: [RenderedFile] = []
         let image = options.imageReference(for: spec)
         if options.targets.contains(.fly), let fly = spec.targets.fly {
@@ -31,10 +32,16 @@ public enum Renderer {
         } catch {
             throw SpecErrors(diagnostics: [error])
         }
-        files.append(RenderedFile(path: "redis.conf", contents: header(spec, comment: "#") + RedisConfigRenderer.render(spec, template: redisTemplate)))
-        files.append(RenderedFile(path: "postgres/primary.sql", contents: PostgresTuning.sql(for: spec.database.server, role: "primary", spec: spec)))
+        files.append(
+            RenderedFile(
+                path: "redis.conf", contents: header(spec, comment: "#") + RedisConfigRenderer.render(spec, template: redisTemplate)))
+        files.append(
+            RenderedFile(path: "postgres/primary.sql", contents: PostgresTuning.sql(for: spec.database.server, role: "primary", spec: spec))
+        )
         if let replica = spec.database.readReplica {
-            files.append(RenderedFile(path: "postgres/replica.sql", contents: PostgresTuning.sql(for: replica.server, role: "read replica", spec: spec)))
+            files.append(
+                RenderedFile(
+                    path: "postgres/replica.sql", contents: PostgresTuning.sql(for: replica.server, role: "read replica", spec: spec)))
         }
         return files
     }
@@ -61,7 +68,8 @@ public enum Renderer {
             }
             guard let object else { continue }
             do {
-                files.append(RenderedFile(path: "kubernetes/\(file)", contents: header(spec, comment: "#") + (try YAMLDocument.write(object))))
+                files.append(
+                    RenderedFile(path: "kubernetes/\(file)", contents: header(spec, comment: "#") + (try YAMLDocument.write(object))))
             } catch {
                 throw SpecErrors(diagnostics: [Diagnostic(location: nil, path: "", message: "cannot write \(file) as YAML: \(error)")])
             }

@@ -26,7 +26,9 @@ extension AppSpec: SpecReadable {
         let port = map.required("port", in: 1...65535)
         let host = map.optional("host", default: "0.0.0.0")
         let logLevel = map.required("logLevel", as: LogLevel.self)
-        let image = map.required("image", as: String.self).flatMap { Names.checkImageRepository($0, path: childPath(path, "image"), map: map) }
+        let image = map.required("image", as: String.self).flatMap {
+            Names.checkImageRepository($0, path: childPath(path, "image"), map: map)
+        }
         map.finish()
         guard let name, let runtime, let port, let logLevel, let image else { return nil }
         return AppSpec(name: name, runtime: runtime, port: port, host: host, logLevel: logLevel, image: image)

@@ -16,14 +16,18 @@ extension BackupSpec: SpecReadable {
         guard let map = MapReader(node, at: path, in: context) else { return nil }
         let schedule = map.required("schedule", as: String.self).flatMap { text -> String? in
             if let problem = CronSchedule.problem(with: text) {
-                context.error(problem.message, at: context.locations[childPath(path, "schedule")], path: childPath(path, "schedule"), fix: problem.fix)
+                context.error(
+                    problem.message, at: context.locations[childPath(path, "schedule")], path: childPath(path, "schedule"), fix: problem.fix
+                )
                 return nil
             }
             return text
         }
         let retention = map.required("retention", as: SpecDuration.self)
         let image = map.optional("image", default: "postgres:15")
-        let claim = map.optional("volumeClaim", as: String.self).flatMap { Names.checkDNSLabel($0, path: childPath(path, "volumeClaim"), map: map) }
+        let claim = map.optional("volumeClaim", as: String.self).flatMap {
+            Names.checkDNSLabel($0, path: childPath(path, "volumeClaim"), map: map)
+        }
         map.finish()
         guard let schedule, let retention else { return nil }
         guard retention.milliseconds >= 86_400_000, retention.milliseconds % 86_400_000 == 0 else {

@@ -30,9 +30,11 @@ public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible 
         }
         let binary = ["kb": "Ki", "kib": "Ki", "mb": "Mi", "mib": "Mi", "gb": "Gi", "gib": "Gi", "tb": "Ti", "tib": "Ti"]
         if let replacement = binary[suffix.lowercased()] {
-            return .failure(UnitError("`\(text)` uses the unit `\(suffix)`, which Kubernetes does not accept", fix: "write \(value)\(replacement)"))
+            return .failure(
+                UnitError("`\(text)` uses the unit `\(suffix)`, which Kubernetes does not accept", fix: "write \(value)\(replacement)"))
         }
-        return .failure(UnitError("`\(text)` has an unknown unit `\(suffix)`", fix: "use Ki, Mi, Gi or Ti (powers of 1024), e.g. \(value)Mi"))
+        return .failure(
+            UnitError("`\(text)` has an unknown unit `\(suffix)`", fix: "use Ki, Mi, Gi or Ti (powers of 1024), e.g. \(value)Mi"))
     }
 
     /// The largest binary unit that divides the size exactly, as Kubernetes prints quantities.

@@ -30,10 +30,12 @@ extension CORSSpec: SpecReadable {
         }
         if parts[1].contains("/") {
             let trimmed = parts[0] + "://" + (parts[1].split(separator: "/").first.map(String.init) ?? "")
-            return UnitError("`\(origin)` has a path or trailing slash, so no browser Origin header will ever match it", fix: "write `\(trimmed)`")
+            return UnitError(
+                "`\(origin)` has a path or trailing slash, so no browser Origin header will ever match it", fix: "write `\(trimmed)`")
         }
         if parts[1] != parts[1].lowercased() {
-            return UnitError("`\(origin)` has upper-case letters; browsers send the host in lower case", fix: "write `\(origin.lowercased())`")
+            return UnitError(
+                "`\(origin)` has upper-case letters; browsers send the host in lower case", fix: "write `\(origin.lowercased())`")
         }
         return nil
     }

@@ -22,9 +22,12 @@ public struct CPUQuantity: Sendable, Hashable, Comparable, CustomStringConvertib
             }
             return .success(CPUQuantity(millicores: Int(millicores)))
         default:
-            return .failure(UnitError("`\(text)` is not a CPU amount (unit `\(suffix)`)", fix: "write millicores such as 250m, or cores such as 0.5 or 2"))
+            return .failure(
+                UnitError(
+                    "`\(text)` is not a CPU amount (unit `\(suffix)`)", fix: "write millicores such as 250m, or cores such as 0.5 or 2"))
         }
-        return .failure(UnitError("`\(text)` is not a positive CPU amount", fix: "write millicores such as 250m, or cores such as 0.5 or 2"))
+        return .failure(
+            UnitError("`\(text)` is not a positive CPU amount", fix: "write millicores such as 250m, or cores such as 0.5 or 2"))
     }
 
     public var description: String {

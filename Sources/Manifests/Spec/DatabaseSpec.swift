@@ -112,9 +112,10 @@ extension DatabaseSpec.ReadReplica {
     static func read(_ node: SpecNode, at path: String, in context: ReadContext, primary: DatabaseSpec.Server?) -> Self? {
         guard let map = MapReader(node, at: path, in: context) else { return nil }
         let poolMax = map.required("poolMax", in: 1...10_000)
-        let server = map.entry("server").map {
-            DatabaseSpec.Server.read($0.value, at: childPath(path, "server"), in: context, inheriting: primary)
-        } ?? primary
+        let server =
+            map.entry("server").map {
+                DatabaseSpec.Server.read($0.value, at: childPath(path, "server"), in: context, inheriting: primary)
+            } ?? primary
         map.finish()
         guard let poolMax, let server else { return nil }
         return Self(poolMax: poolMax, server: server)

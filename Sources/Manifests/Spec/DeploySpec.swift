@@ -67,8 +67,10 @@ extension DeploySpec: SpecReadable {
                 CommandLineSplitter.split(text, at: entry.value.location, path: childPath(path, "releaseCommand"), in: context)
             }
         }
-        let commandTimeout = map.optional("releaseCommandTimeout", default: SpecDuration.seconds(300), in: .seconds(1)...SpecDuration.seconds(86_400))
-        let healthTimeout = map.optional("healthTimeout", default: SpecDuration.seconds(300), in: .seconds(1)...SpecDuration.seconds(86_400))
+        let commandTimeout = map.optional(
+            "releaseCommandTimeout", default: SpecDuration.seconds(300), in: .seconds(1)...SpecDuration.seconds(86_400))
+        let healthTimeout = map.optional(
+            "healthTimeout", default: SpecDuration.seconds(300), in: .seconds(1)...SpecDuration.seconds(86_400))
         let commandFailed = map.keys.contains("releaseCommand") && command == nil
         map.finish()
         guard let strategy, !commandFailed else { return nil }
@@ -120,7 +122,8 @@ enum CommandLineSplitter {
         }
         if inWord { words.append(current) }
         guard !words.isEmpty else {
-            context.error("the command is empty", at: location, path: path, fix: "write the command, e.g. `pet-backend migrate`, or remove the key")
+            context.error(
+                "the command is empty", at: location, path: path, fix: "write the command, e.g. `pet-backend migrate`, or remove the key")
             return nil
         }
         return words

@@ -1,5 +1,5 @@
-import Foundation
 import Crypto
+import Foundation
 
 /// One environment (dev, staging, prod) after `extends` is merged: every setting a deploy needs.
 public struct EnvironmentSpec: Sendable {

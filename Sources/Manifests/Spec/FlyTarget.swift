@@ -46,7 +46,8 @@ extension FlyTarget: SpecReadable {
             guard region.count == 3, region.allSatisfy({ $0.isASCII && $0.isLowercase }) else {
                 context.error(
                     "`\(region)` is not a Fly region code", at: context.locations[childPath(path, "primaryRegion")],
-                    path: childPath(path, "primaryRegion"), fix: "use a three-letter code as `fly platform regions` lists, such as iad or fra")
+                    path: childPath(path, "primaryRegion"),
+                    fix: "use a three-letter code as `fly platform regions` lists, such as iad or fra")
                 return nil
             }
             return region

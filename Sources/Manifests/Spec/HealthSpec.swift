@@ -21,8 +21,12 @@ extension HealthSpec: SpecReadable {
         let liveness = map.optional("liveness", as: Probe.self)
         let readiness = map.optional("readiness", as: Probe.self)
         let probesFailed = (map.keys.contains("liveness") && liveness == nil) || (map.keys.contains("readiness") && readiness == nil)
-        let detailed = map.optional("detailedPath", as: String.self).flatMap { checkPath($0, at: childPath(path, "detailedPath"), in: context) }
-        let metrics = map.optional("metricsPath", as: String.self).flatMap { checkPath($0, at: childPath(path, "metricsPath"), in: context) }
+        let detailed = map.optional("detailedPath", as: String.self).flatMap {
+            checkPath($0, at: childPath(path, "detailedPath"), in: context)
+        }
+        let metrics = map.optional("metricsPath", as: String.self).flatMap {
+            checkPath($0, at: childPath(path, "metricsPath"), in: context)
+        }
         let detailedFailed = map.keys.contains("detailedPath") && detailed == nil
         let metricsFailed = map.keys.contains("metricsPath") && metrics == nil
         map.finish()

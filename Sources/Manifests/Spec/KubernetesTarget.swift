@@ -11,8 +11,12 @@ extension KubernetesTarget: SpecReadable {
     static func read(_ node: SpecNode, at path: String, in context: ReadContext) -> KubernetesTarget? {
         guard let map = MapReader(node, at: path, in: context) else { return nil }
         let kubeContext = map.optional("context", as: String.self)
-        let namespace = map.required("namespace", as: String.self).flatMap { Names.checkDNSLabel($0, path: childPath(path, "namespace"), map: map) }
-        let secretName = map.required("secretName", as: String.self).flatMap { Names.checkDNSLabel($0, path: childPath(path, "secretName"), map: map) }
+        let namespace = map.required("namespace", as: String.self).flatMap {
+            Names.checkDNSLabel($0, path: childPath(path, "namespace"), map: map)
+        }
+        let secretName = map.required("secretName", as: String.self).flatMap {
+            Names.checkDNSLabel($0, path: childPath(path, "secretName"), map: map)
+        }
         map.finish()
         guard let namespace, let secretName else { return nil }
         return KubernetesTarget(context: kubeContext, namespace: namespace, secretName: secretName)

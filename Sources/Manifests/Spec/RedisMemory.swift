@@ -13,10 +13,12 @@ public struct RedisMemory: Sendable, Hashable, CustomStringConvertible {
     public static func parse(_ raw: String) -> Result<RedisMemory, UnitError> {
         let (number, suffix) = UnitText.split(raw)
         guard let value = Int64(number), value >= 0 else {
-            return .failure(UnitError("`\(raw)` is not a Redis memory size", fix: "write a whole number with a Redis unit, such as 256mb or 2gb"))
+            return .failure(
+                UnitError("`\(raw)` is not a Redis memory size", fix: "write a whole number with a Redis unit, such as 256mb or 2gb"))
         }
         if suffix.isEmpty {
-            return .failure(UnitError("`\(raw)` has no unit, so Redis would read it as \(value) bytes", fix: "add a unit, such as \(value)mb"))
+            return .failure(
+                UnitError("`\(raw)` has no unit, so Redis would read it as \(value) bytes", fix: "add a unit, such as \(value)mb"))
         }
         let lower = suffix.lowercased()
         if let unit = units.first(where: { $0.suffix == lower }) {
@@ -24,7 +26,8 @@ public struct RedisMemory: Sendable, Hashable, CustomStringConvertible {
         }
         let kubernetes = ["ki": "kb", "mi": "mb", "gi": "gb"]
         if let replacement = kubernetes[lower] {
-            return .failure(UnitError("`\(raw)` is a Kubernetes unit; Redis does not understand `\(suffix)`", fix: "write \(value)\(replacement)"))
+            return .failure(
+                UnitError("`\(raw)` is a Kubernetes unit; Redis does not understand `\(suffix)`", fix: "write \(value)\(replacement)"))
         }
         return .failure(UnitError("`\(raw)` has an unknown unit `\(suffix)`", fix: "use kb, mb or gb (powers of 1024), e.g. \(value)mb"))
     }

@@ -41,7 +41,8 @@ public struct SecretSpec: Sendable, Equatable {
 enum SecretsReader {
     static func read(_ node: SpecNode, at path: String, in context: ReadContext) -> [SecretSpec]? {
         guard let entries = node.entries else {
-            context.typeMismatch(node, path: path, expected: "a map from secret name to its rules", example: "{ JWT_SECRET: { minLength: 32 } }")
+            context.typeMismatch(
+                node, path: path, expected: "a map from secret name to its rules", example: "{ JWT_SECRET: { minLength: 32 } }")
             return nil
         }
         var secrets: [SecretSpec] = []
@@ -89,7 +90,8 @@ enum SecretsReader {
         }
         for (key, value) in [("length", length), ("minLength", minLength)] {
             if let value, value < 1 {
-                context.error("`\(key)` must be at least 1, not \(value)", at: context.locations[childPath(path, key)], path: childPath(path, key))
+                context.error(
+                    "`\(key)` must be at least 1, not \(value)", at: context.locations[childPath(path, key)], path: childPath(path, key))
                 return nil
             }
         }

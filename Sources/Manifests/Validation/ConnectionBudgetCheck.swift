@@ -4,12 +4,14 @@ enum ConnectionBudgetCheck {
     static func run(_ spec: EnvironmentSpec, log: DiagnosticLog) {
         let capacity = DeployCapacity(scaling: spec.scaling, deploy: spec.deploy)
         check(
-            server: spec.database.server, serverName: "the primary", serverPath: "database.server", poolMax: spec.database.pool.max, poolPath: "database.pool.max",
+            server: spec.database.server, serverName: "the primary", serverPath: "database.server", poolMax: spec.database.pool.max,
+            poolPath: "database.pool.max",
             capacity: capacity, spec: spec, log: log)
         guard let replica = spec.database.readReplica else { return }
         let replicaServerPath = spec.locations["database.readReplica.server"] != nil ? "database.readReplica.server" : "database.server"
         check(
-            server: replica.server, serverName: "the read replica", serverPath: replicaServerPath, poolMax: replica.poolMax, poolPath: "database.readReplica.poolMax",
+            server: replica.server, serverName: "the read replica", serverPath: replicaServerPath, poolMax: replica.poolMax,
+            poolPath: "database.readReplica.poolMax",
             capacity: capacity, spec: spec, log: log)
         if replica.server.maxConnections < spec.database.server.maxConnections {
             log.error(
@@ -43,7 +45,8 @@ enum ConnectionBudgetCheck {
             fixes.append("cap the peak at \(fittingInstances) instances (scaling.replicas.max and the deploy strategy)")
         }
         fixes.append(
-            "raise \(serverPath).maxConnections to at least \(needed + server.reservedConnections) (size the server for it, or put PgBouncer in front)")
+            "raise \(serverPath).maxConnections to at least \(needed + server.reservedConnections) (size the server for it, or put PgBouncer in front)"
+        )
         log.error(
             "connection budget exceeded on \(serverName): at peak \(capacity.peakInstances) instances (\(capacity.explanation)) × \(poolPath) \(poolMax) = \(needed) connections, but \(serverName) allows \(budget) (\(serverPath).maxConnections \(server.maxConnections) − reservedConnections \(server.reservedConnections))",
             at: spec.locations[poolPath], path: poolPath, fix: fixes.joined(separator: "; or "))

@@ -6,7 +6,8 @@ public enum EnvironmentSummary {
         let connections = capacity.peakInstances * spec.database.pool.max
         var parts = [
             spec.app.runtime.rawValue,
-            replicas.min == replicas.max ? "\(replicas.max) instance\(replicas.max == 1 ? "" : "s")" : "\(replicas.min)–\(replicas.max) instances",
+            replicas.min == replicas.max
+                ? "\(replicas.max) instance\(replicas.max == 1 ? "" : "s")" : "\(replicas.min)–\(replicas.max) instances",
             "pool \(spec.database.pool.min)–\(spec.database.pool.max)",
             "\(connections)/\(spec.database.server.connectionBudget) DB connections at peak",
             spec.deploy.strategy.rawValue,

@@ -18,7 +18,13 @@ enum SpecChecks {
         if replicas.min > replicas.max {
             log.error(
                 "scaling.replicas.min (\(replicas.min)) is above scaling.replicas.max (\(replicas.max))",
-                at: spec.locations["scaling.replicas.min"], path: "scaling.replicas.min", fix: "make min at most \(replicas.max), or raise max")
+                at: spec.locations["scaling.replicas.min"], path: "scaling.replicas.min",
+                fix: "make min at most \(replicas.max), or raise max")
+        }
+        if spec.scaling.scales && replicas.min == 0 && spec.targets.kubernetes != nil {
+            log.error(
+                "a Kubernetes HorizontalPodAutoscaler cannot scale to zero, but scaling.replicas.min is 0",
+                at: spec.locations["scaling.replicas.min"], path: "scaling.replicas.min", fix: "set min to at least 1")
         }
         if replicas.max > replicas.min && spec.scaling.autoscaling == nil {
             log.error(
@@ -123,7 +129,8 @@ enum SpecChecks {
         if let clerk = spec.secret("CLERK_SECRET_KEY") {
             let wanted = production ? "sk_live_" : "sk_test_"
             if clerk.prefix != wanted {
-                let reason = production
+                let reason =
+                    production
                     ? "production must use Clerk's live keys"
                     : "only production may use Clerk's live keys; other environments use test keys"
                 log.error(
@@ -146,7 +153,14 @@ enum SpecChecks {
     }
 
     static func checkFly(_ spec: EnvironmentSpec, log: DiagnosticLog) {
-        guard let fly = spec.targets.fly, let memory = fly.memory else { return }
+        guard let fly = spec.targets.fly else { return }
+        if spec.deploy.strategy == .rolling, spec.deploy.maxUnavailable.resolved(forTotal: spec.scaling.replicas.max, roundUp: false) == 0 {
+            log.error(
+                "Fly's rolling deploy updates machines in place, so maxUnavailable \(spec.deploy.maxUnavailable) would never update one",
+                at: spec.locations["deploy.maxUnavailable"] ?? spec.locations["deploy.strategy"], path: "deploy.maxUnavailable",
+                fix: "set maxUnavailable to 1 or more, or use `strategy: canary` or `bluegreen` to start new machines first")
+        }
+        guard let memory = fly.memory else { return }
         if memory < spec.resources.requests.memory {
             log.error(
                 "the Fly machine has \(memory) of memory, less than the \(spec.resources.requests.memory) the service requests",

@@ -57,7 +57,10 @@ enum DeploymentRenderer {
         case .immediate:
             return ["type": "Recreate", "rollingUpdate": .null]
         case .rolling:
-            return ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": text(deploy.maxUnavailable), "maxSurge": text(deploy.maxSurge)]]
+            return [
+                "type": "RollingUpdate",
+                "rollingUpdate": ["maxUnavailable": text(deploy.maxUnavailable), "maxSurge": text(deploy.maxSurge)],
+            ]
         case .canary:
             return ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": 0, "maxSurge": 1]]
         case .bluegreen:

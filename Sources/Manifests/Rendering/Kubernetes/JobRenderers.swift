@@ -54,7 +54,8 @@ enum JobRenderers {
                             "metadata": ["labels": parts.names.labels.merging(["app.kubernetes.io/component": "backup"])],
                             "spec": [
                                 "securityContext": parts.podSecurityContext.merging([
-                                    "runAsUser": .integer(postgresUser), "runAsGroup": .integer(postgresUser), "fsGroup": .integer(postgresUser),
+                                    "runAsUser": .integer(postgresUser), "runAsGroup": .integer(postgresUser),
+                                    "fsGroup": .integer(postgresUser),
                                 ]),
                                 "containers": [
                                     [
@@ -64,7 +65,9 @@ enum JobRenderers {
                                         "env": [
                                             [
                                                 "name": "DATABASE_URL",
-                                                "valueFrom": ["secretKeyRef": ["name": .string(parts.names.target.secretName), "key": "DATABASE_URL"]],
+                                                "valueFrom": [
+                                                    "secretKeyRef": ["name": .string(parts.names.target.secretName), "key": "DATABASE_URL"]
+                                                ],
                                             ],
                                             ["name": "RETENTION_DAYS", "value": .string(String(backups.retentionDays))],
                                         ],

@@ -12,18 +12,19 @@ struct PodParts {
 
     /// Each secret by key from the named Secret; optional ones may be absent from it.
     var secretEnv: ManifestValue {
-        .list(spec.secrets.map { secret in
-            [
-                "name": .string(secret.name),
-                "valueFrom": [
-                    "secretKeyRef": [
-                        "name": .string(names.target.secretName),
-                        "key": .string(secret.name),
-                        "optional": secret.required ? .null : true,
-                    ]
-                ],
-            ]
-        })
+        .list(
+            spec.secrets.map { secret in
+                [
+                    "name": .string(secret.name),
+                    "valueFrom": [
+                        "secretKeyRef": [
+                            "name": .string(names.target.secretName),
+                            "key": .string(secret.name),
+                            "optional": secret.required ? .null : true,
+                        ]
+                    ],
+                ]
+            })
     }
 
     var resources: ManifestValue {

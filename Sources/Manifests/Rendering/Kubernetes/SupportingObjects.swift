@@ -40,7 +40,9 @@ enum SupportingObjects {
     private static func resourceMetric(_ name: String, _ target: Percentage) -> ManifestValue {
         [
             "type": "Resource",
-            "resource": ["name": .string(name), "target": ["type": "Utilization", "averageUtilization": .integer(Int(target.value.rounded()))]],
+            "resource": [
+                "name": .string(name), "target": ["type": "Utilization", "averageUtilization": .integer(Int(target.value.rounded()))],
+            ],
         ]
     }
 

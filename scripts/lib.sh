@@ -1,0 +1,30 @@
+# Shared helpers for the scripts in this folder. Each script installs what it needs itself, so
+# the same commands work on a laptop, in CI and on a fresh Debian machine as root.
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Python command-line tools the tests and the demo use to check rendered output.
+ensure_python_tools() {
+  export PATH="$HOME/.local/bin:$PATH"
+  if command -v kubernetes-validate >/dev/null && command -v check-jsonschema >/dev/null; then
+    return
+  fi
+  log "installing kubernetes-validate and check-jsonschema from PyPI"
+  if ! command -v python3 >/dev/null || ! python3 -m pip --version >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq python3 python3-pip >/dev/null
+  fi
+  python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate check-jsonschema \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages kubernetes-validate check-jsonschema
+  hash -r
+}
+
+ensure_swift() {
+  if ! command -v swift >/dev/null; then
+    if [ -x /opt/swift/usr/bin/swift ]; then
+      export PATH="/opt/swift/usr/bin:$PATH"
+    else
+      echo "Swift 6 is required (https://www.swift.org/install); it is not on PATH." >&2
+      exit 1
+    fi
+  fi
+}
