@@ -6,7 +6,7 @@ public final class RESPConnection: Sendable {
     let channel: Channel
     let commandTimeout: TimeAmount
 
-    var isActive: Bool { channel.isActive }
+    public var isActive: Bool { channel.isActive }
 
     init(channel: Channel, commandTimeout: TimeAmount) {
         self.channel = channel

@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
-import Testing
 import TestSupport
+import Testing
 
 @testable import RESP
 
@@ -74,7 +74,9 @@ import TestSupport
     }
 
     @Test func slowCommandTimesOutAndTheNextCommandWorks() async throws {
-        let client = try client { $0.commandTimeout = .milliseconds(200); $0.poolSize = 1 }
+        let client = try client {
+            $0.commandTimeout = .milliseconds(200); $0.poolSize = 1
+        }
         defer { Task { await client.shutdown() } }
         let started = ContinuousClock.now
         await #expect(throws: RedisClientError.timeout(command: "BLPOP")) {

@@ -1,0 +1,35 @@
+import Hummingbird
+
+/// Reads `Authorization: Bearer …`: the service's own access token (HS256) or a Clerk session
+/// token (RS256). A present but bad token is a 401, never silently anonymous.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    let tokens: TokenService
+    let clerk: ClerkVerifier
+
+    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws
+        -> Response
+    {
+        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        guard header.hasPrefix("Bearer "), case let token = String(header.dropFirst(7)), !token.isEmpty else {
+            throw APIError(.unauthorized, code: "invalid_token", "the Authorization header must be `Bearer <token>`")
+        }
+        var context = context
+        do {
+            switch TokenService.algorithm(of: token) {
+            case "HS256": context.userID = try await tokens.verifyAccess(token).sub.value
+            case "RS256": context.userID = try await clerk.verify(token).sub.value
+            default: throw APIError(.unauthorized, code: "invalid_token", "the token is not a JWT this service accepts")
+            }
+        } catch let error as APIError {
+            throw error
+        } catch ClerkVerifier.Failure.keysUnavailable {
+            throw APIError(.serviceUnavailable, code: "auth_unavailable", "sign-in keys cannot be fetched right now; retry shortly")
+        } catch {
+            throw APIError(.unauthorized, code: "invalid_token", "the token is invalid or expired")
+        }
+        context.logger[metadataKey: "user_id"] = .string(context.userID ?? "-")
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Saved designs in PostgreSQL, always scoped to their owner: another user's design is simply
+/// not found. Lists read from the replica; single reads use the primary so a client sees its own
+/// write at once (replication lag would otherwise 404 a design just created).
+struct DesignStore: Sendable {
+    let pools: DatabasePools
+    let cipher: FieldCipher
+    let logger: Logger
+
+    private typealias Row = (UUID, String, String, String?, Date, Date)
+    private static let columns = "id, name, document::text, private_notes, created_at, updated_at"
+
+    func list(user: String, after position: CursorSigner.Position?, limit: Int) async throws -> [Design] {
+        try await pools.read { connection in
+            let rows: PostgresRowSequence
+            if let position {
+                rows = try await connection.query(
+                    """
+                    SELECT \(unescaped: Self.columns) FROM saved_designs
+                    WHERE user_id = \(user) AND (created_at, id) < (\(position.createdAt), \(position.id))
+                    ORDER BY created_at DESC, id DESC LIMIT \(limit)
+                    """, logger: logger)
+            } else {
+                rows = try await connection.query(
+                    """
+                    SELECT \(unescaped: Self.columns) FROM saved_designs
+                    WHERE user_id = \(user) ORDER BY created_at DESC, id DESC LIMIT \(limit)
+                    """, logger: logger)
+            }
+            return try await decode(rows)
+        }
+    }
+
+    func get(user: String, id: UUID) async throws -> Design? {
+        try await pools.write { connection in
+            let rows = try await connection.query(
+                "SELECT \(unescaped: Self.columns) FROM saved_designs WHERE id = \(id) AND user_id = \(user)", logger: logger)
+            return try await decode(rows).first
+        }
+    }
+
+    func create(user: String, input: DesignInput) async throws -> Design {
+        let notes = try input.privateNotes.map(cipher.seal)
+        let document = try documentText(input.document)
+        return try await pools.write { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO saved_designs (id, user_id, name, document, private_notes)
+                VALUES (\(UUID()), \(user), \(input.name), \(document)::jsonb, \(notes))
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            guard let design = try await decode(rows).first else {
+                throw APIError(.internalServerError, code: "internal_error", "insert returned nothing")
+            }
+            return design
+        }
+    }
+
+    func replace(user: String, id: UUID, input: DesignInput) async throws -> Design? {
+        let notes = try input.privateNotes.map(cipher.seal)
+        let document = try documentText(input.document)
+        return try await pools.write { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE saved_designs SET name = \(input.name), document = \(document)::jsonb, private_notes = \(notes), updated_at = now()
+                WHERE id = \(id) AND user_id = \(user)
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            return try await decode(rows).first
+        }
+    }
+
+    func delete(user: String, id: UUID) async throws -> Bool {
+        try await pools.write { connection in
+            let rows = try await connection.query(
+                "DELETE FROM saved_designs WHERE id = \(id) AND user_id = \(user) RETURNING id", logger: logger)
+            for try await _ in rows.decode(UUID.self) { return true }
+            return false
+        }
+    }
+
+    private func documentText(_ document: JSONValue) throws -> String {
+        String(decoding: try APIJSON.encoder.encode(document), as: UTF8.self)
+    }
+
+    private func decode(_ rows: PostgresRowSequence) async throws -> [Design] {
+        var designs: [Design] = []
+        for try await (id, name, documentText, sealedNotes, created, updated) in rows.decode(Row.self) {
+            let document = try JSONDecoder().decode(JSONValue.self, from: Data(documentText.utf8))
+            var notes: String?
+            if let sealedNotes {
+                do {
+                    notes = try cipher.open(sealedNotes)
+                } catch {
+                    // Unreadable notes (a retired key) must not hide the rest of the design.
+                    logger.error("cannot decrypt private notes", metadata: ["design": .string(id.uuidString), "reason": "\(error)"])
+                }
+            }
+            designs.append(Design(id: id, name: name, document: document, privateNotes: notes, createdAt: created, updatedAt: updated))
+        }
+        return designs
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Gives every request an id (the caller's `X-Request-Id` when it is sane, else a new one),
+/// puts it in every log line and error body and in the response, turns any error into a JSON
+/// error response, reports unexpected ones, and writes one access-log line per request.
+struct RequestIdentityMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    let reporter: ErrorReporter?
+
+    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws
+        -> Response
+    {
+        var context = context
+        let requestID = Self.acceptableID(request.headers[.requestID]) ?? UUID().uuidString.lowercased()
+        context.requestID = requestID
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        let started = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": .string(String(describing: type(of: error)))])
+            await reporter?.report(error, request: request, requestID: requestID, userID: context.userID)
+            response = APIError.jsonResponse(
+                status: .internalServerError, code: "internal_error",
+                message: "something went wrong; quote the request id when reporting it",
+                requestID: requestID)
+        }
+        response.headers[.requestID] = requestID
+        let elapsed = ContinuousClock.now - started
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+                "status": .stringConvertible(response.status.code),
+                "duration_ms": .stringConvertible(
+                    Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000),
+                "user_id": .string(context.userID ?? "-"),
+            ])
+        return response
+    }
+
+    static func acceptableID(_ value: String?) -> String? {
+        guard let value, (1...128).contains(value.count),
+            value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
+        else { return nil }
+        return value
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = named("X-Request-Id")
+    static let xFrameOptions = named("X-Frame-Options")
+    static let referrerPolicy = named("Referrer-Policy")
+    static let rateLimitLimit = named("RateLimit-Limit")
+    static let rateLimitRemaining = named("RateLimit-Remaining")
+    static let rateLimitReset = named("RateLimit-Reset")
+    static let shopifyHmac = named("X-Shopify-Hmac-Sha256")
+    static let shopifyWebhookID = named("X-Shopify-Webhook-Id")
+    static let shopifyShopDomain = named("X-Shopify-Shop-Domain")
+    static let shopifyTopic = named("X-Shopify-Topic")
+    static let shopifyAccessToken = named("X-Shopify-Access-Token")
+
+    /// For the literal names above, which are valid by construction.
+    private static func named(_ name: String) -> HTTPField.Name {
+        guard let field = HTTPField.Name(name) else { preconditionFailure("invalid header name literal \(name)") }
+        return field
+    }
+}
