@@ -8,7 +8,7 @@ import ServiceLifecycle
 
 /// Wires the service together: pools, Redis, tokens, routes and middleware, and the background
 /// services (database pools, the job worker, partition upkeep) that run beside the HTTP server.
-struct BackendApplication {
+struct BackendApplication: Sendable {
     let configuration: ServiceConfiguration
     let logger: Logger
     let pools: DatabasePools
@@ -16,7 +16,7 @@ struct BackendApplication {
     let metrics: ServiceMetrics
     let queue: JobQueue?
     let handlers: JobHandlers
-    let router: Router<AppRequestContext>
+    let responder: RouterResponder<AppRequestContext>
 
     static func make(_ configuration: ServiceConfiguration, logger: Logger, httpClient: HTTPClient = .shared) async throws
         -> BackendApplication
@@ -91,7 +91,7 @@ struct BackendApplication {
 
         return BackendApplication(
             configuration: configuration, logger: logger, pools: pools, redis: redis, metrics: metrics, queue: queue, handlers: handlers,
-            router: router)
+            responder: router.buildResponder())
     }
 
     /// The HTTP application, with `/healthz` answered before any middleware: a liveness probe
@@ -104,7 +104,7 @@ struct BackendApplication {
         }
         if let redis { services.append(RedisShutdown(redis: redis)) }
         return Application(
-            responder: LivenessShortcut(next: router.buildResponder()),
+            responder: LivenessShortcut(next: responder),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.appName),
             services: services + extra,
             logger: logger)

@@ -12,8 +12,13 @@ public final class LocalProcess: @unchecked Sendable {
     private let watchdog: Process
     private let logPath: String
 
-    public init(name: String, command: String, arguments: [String], logPath: String) throws {
+    private let stopSignal: Int32
+
+    /// `stopSignal` is what asks the server to stop; it must be one the server unblocks itself
+    /// (PostgreSQL does, redis-server does not), else use SIGKILL.
+    public init(name: String, command: String, arguments: [String], logPath: String, stopSignal: Int32 = SIGKILL) throws {
         self.name = name
+        self.stopSignal = stopSignal
         self.logPath = logPath
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
@@ -29,7 +34,8 @@ public final class LocalProcess: @unchecked Sendable {
         watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
         watchdog.arguments = [
             "-c",
-            "while kill -0 \(getpid()) 2>/dev/null && kill -0 \(process.processIdentifier) 2>/dev/null; do sleep 1; done; kill -9 \(process.processIdentifier) 2>/dev/null",
+            "while kill -0 \(getpid()) 2>/dev/null && kill -0 \(process.processIdentifier) 2>/dev/null; do sleep 1; done; "
+                + "kill -\(stopSignal) \(process.processIdentifier) 2>/dev/null; sleep 5; kill -9 \(process.processIdentifier) 2>/dev/null",
         ]
         watchdog.standardInput = FileHandle.nullDevice
         watchdog.standardOutput = FileHandle.nullDevice
@@ -42,11 +48,14 @@ public final class LocalProcess: @unchecked Sendable {
     }
 
     /// Stops the server and waits for it to exit.
-    /// SIGKILL, because a child spawned from a Dispatch worker thread inherits its blocked
-    /// signals, and servers such as redis-server never unblock SIGTERM.
+    /// Sends the stop signal, then SIGKILL if the server is still there after 10 s. A child spawned
+    /// from a Dispatch worker thread inherits its blocked signals, hence SIGKILL by default.
     public func stop() {
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            kill(process.processIdentifier, stopSignal)
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
         if watchdog.isRunning { watchdog.terminate() }
@@ -108,4 +117,8 @@ public final class LocalProcess: @unchecked Sendable {
 
 public struct MissingServer: Error, CustomStringConvertible {
     public var description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }
