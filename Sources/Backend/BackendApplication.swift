@@ -99,6 +99,7 @@ struct BackendApplication: Sendable {
     func application(services extra: [any Service] = []) -> some ApplicationProtocol {
         var services: [any Service] = pools.clients
         services.append(PartitionUpkeep(partitions: Partitions(pools: pools, logger: logger), logger: logger))
+        if pools.replica != nil { services.append(ReplicaMonitor(pools: pools, logger: logger)) }
         if let queue {
             services.append(JobWorker(queue: queue, handlers: handlers, metrics: metrics, logger: logger))
         }
@@ -141,6 +142,16 @@ struct PartitionUpkeep: Service {
                 try? await Task.sleep(for: .seconds(24 * 3600))
             }
         }
+    }
+}
+
+/// Keeps the replica's health current for read routing.
+struct ReplicaMonitor: Service {
+    let pools: DatabasePools
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await pools.monitorReplica(logger: logger) }
     }
 }
 

@@ -89,7 +89,8 @@ struct BackendHarness {
     }
 
     static func accessToken(for user: String, secret: String = jwtSecret, now: Date = Date()) async throws -> String {
-        let tokens = await TokenService.make(jwtSecret: Sensitive(secret), refreshSecret: Sensitive("test-refresh-secret-0123456789abcdefgh"))
+        let tokens = await TokenService.make(
+            jwtSecret: Sensitive(secret), refreshSecret: Sensitive("test-refresh-secret-0123456789abcdefgh"))
         return try await tokens.accessToken(for: user, now: now)
     }
 }

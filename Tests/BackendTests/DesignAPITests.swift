@@ -17,7 +17,8 @@ import Testing
         var body: [String: Any] = ["name": name, "document": ["size": "M", "color": "teal"]]
         if let notes { body["privateNotes"] = notes }
         let response = try await client.execute(
-            uri: "/api/designs", method: .post, headers: .bearer(token), body: ByteBuffer(data: try JSONSerialization.data(withJSONObject: body)))
+            uri: "/api/designs", method: .post, headers: .bearer(token),
+            body: ByteBuffer(data: try JSONSerialization.data(withJSONObject: body)))
         #expect(response.status == .created, "\(response.text)")
         return try response.json()
     }
@@ -69,7 +70,8 @@ import Testing
     @Test func rotatedKeyStillReadsOldValues() throws {
         let old = FieldCipher(currentKey: Sensitive(BackendHarness.encryptionKey))
         let sealed = try old.seal("old secret")
-        let rotated = FieldCipher(currentKey: Sensitive("ffffffffffffffffffffffffffffffff"), previousKeys: [Sensitive(BackendHarness.encryptionKey)])
+        let rotated = FieldCipher(
+            currentKey: Sensitive("ffffffffffffffffffffffffffffffff"), previousKeys: [Sensitive(BackendHarness.encryptionKey)])
         #expect(try rotated.open(sealed) == "old secret")
         #expect(try rotated.seal("new").hasPrefix("v1.\(rotated.currentKeyID)."))
         let withoutOld = FieldCipher(currentKey: Sensitive("ffffffffffffffffffffffffffffffff"))
@@ -98,9 +100,11 @@ import Testing
 
             let first = try await client.execute(uri: "/api/designs?limit=3", method: .get, headers: .bearer(alice, json: false))
             let aliceCursor = try #require(try first.json()["nextCursor"] as? String)
-            let stolen = try await client.execute(uri: "/api/designs?cursor=\(aliceCursor)", method: .get, headers: .bearer(bob, json: false))
+            let stolen = try await client.execute(
+                uri: "/api/designs?cursor=\(aliceCursor)", method: .get, headers: .bearer(bob, json: false))
             #expect(stolen.status == .badRequest)
-            let forged = try await client.execute(uri: "/api/designs?cursor=eyJpZCI6MX0.AAAA", method: .get, headers: .bearer(alice, json: false))
+            let forged = try await client.execute(
+                uri: "/api/designs?cursor=eyJpZCI6MX0.AAAA", method: .get, headers: .bearer(alice, json: false))
             #expect(forged.status == .badRequest)
         }
     }
@@ -132,7 +136,8 @@ import Testing
     func badBodiesGetA400ThatSaysWhy(body: String, message: String) async throws {
         let alice = try await BackendHarness.accessToken(for: "alice")
         try await harness.withApp { client, _ in
-            let response = try await client.execute(uri: "/api/designs", method: .post, headers: .bearer(alice), body: ByteBuffer(string: body))
+            let response = try await client.execute(
+                uri: "/api/designs", method: .post, headers: .bearer(alice), body: ByteBuffer(string: body))
             #expect(response.status == .badRequest)
             let error = try response.json()["error"] as? [String: Any]
             #expect(error?["message"] as? String == message)

@@ -20,17 +20,23 @@ public final class LocalPostgres: @unchecked Sendable {
         let asPostgres = ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
         let running = getuid() == 0
         if running { _ = try Self.run("/bin/chown", ["-R", "postgres:postgres", directory]) }
-        let initdb = (running ? asPostgres : []) + ["\(bin)/initdb", "-D", "\(directory)/data", "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]
+        let initdb =
+            (running ? asPostgres : []) + [
+                "\(bin)/initdb", "-D", "\(directory)/data", "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8",
+            ]
         let status = try Self.run(initdb[0], Array(initdb.dropFirst()), log: "\(directory)/initdb.log")
         guard status == 0 else {
-            throw MissingServer(description: "initdb failed: \((try? String(contentsOfFile: "\(directory)/initdb.log", encoding: .utf8)) ?? "")")
+            throw MissingServer(
+                description: "initdb failed: \((try? String(contentsOfFile: "\(directory)/initdb.log", encoding: .utf8)) ?? "")")
         }
-        let server = (running ? asPostgres : []) + [
-            "\(bin)/postgres", "-D", "\(directory)/data", "-p", String(port), "-k", directory, "-c", "listen_addresses=127.0.0.1",
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300",
-        ]
+        let server =
+            (running ? asPostgres : []) + [
+                "\(bin)/postgres", "-D", "\(directory)/data", "-p", String(port), "-k", directory, "-c", "listen_addresses=127.0.0.1",
+                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300",
+            ]
         process = try LocalProcess(
-            name: "postgres", command: server[0], arguments: Array(server.dropFirst()), logPath: "\(directory)/postgres.log", stopSignal: SIGQUIT)
+            name: "postgres", command: server[0], arguments: Array(server.dropFirst()), logPath: "\(directory)/postgres.log",
+            stopSignal: SIGQUIT)
         guard LocalProcess.waitForPort(port) else {
             throw MissingServer(description: "postgres did not start on port \(port): \(process.log)")
         }

@@ -85,20 +85,34 @@ public final class LocalProcess: @unchecked Sendable {
     /// Waits until a TCP connect to 127.0.0.1:port succeeds.
     public static func waitForPort(_ port: Int, timeout: TimeInterval = 20) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(port).bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-                }
-            }
-            close(socketDescriptor)
-            if connected { return true }
+        repeat {
+            if accepts(port) { return true }
             usleep(50_000)
+        } while Date() < deadline
+        return false
+    }
+
+    /// Whether a TCP connect to 127.0.0.1:port succeeds right now.
+    public static func accepts(_ port: Int) -> Bool {
+        let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socketDescriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
+    /// Like `waitForPort`, without blocking a thread of the concurrency pool while it waits.
+    public static func portOpens(_ port: Int, within timeout: Duration = .seconds(20)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if accepts(port) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
         }
         return false
     }

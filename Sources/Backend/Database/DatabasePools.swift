@@ -8,7 +8,7 @@ final class DatabasePools: Sendable {
     let primary: PostgresClient
     let replica: PostgresClient?
     let metrics: ServiceMetrics
-    private let replicaDownUntil = Mutex<ContinuousClock.Instant?>(nil)
+    private let replicaHealthy = Atomic<Bool>(false)
 
     init(configuration: ServiceConfiguration, metrics: ServiceMetrics, logger: Logger) {
         primary = PostgresClient(
@@ -28,46 +28,88 @@ final class DatabasePools: Sendable {
     /// Clients whose `run()` must be running for their pools to work.
     var clients: [PostgresClient] { [primary] + (replica.map { [$0] } ?? []) }
 
-    func write<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await use(primary, role: "primary", body)
+    /// How long a request may wait for the database before it fails; migrations pass more.
+    static let requestTimeout: Duration = .seconds(5)
+
+    func write<T: Sendable>(
+        timeout: Duration = requestTimeout, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await use(primary, role: "primary", timeout: timeout, body)
     }
 
-    /// Runs a read on the replica if it is healthy, else on the primary. A replica failure
-    /// sends reads to the primary for 10 seconds before the replica is tried again.
-    func read<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        guard let replica, replicaUsable else { return try await use(primary, role: "primary", body) }
-        do {
-            return try await use(replica, role: "replica", body)
-        } catch let error as PSQLError where Self.isConnectionFailure(error) {
-            replicaDownUntil.withLock { $0 = .now + .seconds(10) }
+    /// Runs a read on the replica while its health probe passes, else on the primary. A
+    /// connection failure on the replica sends reads to the primary until the probe passes again.
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        guard let replica else { return try await use(primary, role: "primary", timeout: Self.requestTimeout, body) }
+        guard replicaHealthy.load(ordering: .relaxed) else {
             metrics.replicaFallbacks.increment()
-            return try await use(primary, role: "primary", body)
+            return try await use(primary, role: "primary", timeout: Self.requestTimeout, body)
+        }
+        do {
+            return try await use(replica, role: "replica", timeout: Self.requestTimeout, body)
+        } catch let error as PSQLError where error.code != .server {
+            replicaHealthy.store(false, ordering: .relaxed)
+            metrics.replicaFallbacks.increment()
+            return try await use(primary, role: "primary", timeout: Self.requestTimeout, body)
+        } catch is DatabaseTimeout {
+            replicaHealthy.store(false, ordering: .relaxed)
+            metrics.replicaFallbacks.increment()
+            return try await use(primary, role: "primary", timeout: Self.requestTimeout, body)
         }
     }
 
-    var replicaUsable: Bool {
-        replicaDownUntil.withLock { until in
-            guard let deadline = until else { return true }
-            if deadline <= .now { until = nil }
-            return deadline <= .now
+    /// Probes the replica every few seconds with a time limit, so that a dead replica costs
+    /// reads nothing: they go to the primary without waiting on a connect timeout.
+    func monitorReplica(every interval: Duration = .seconds(5), logger: Logger) async {
+        guard let replica else { return }
+        while !Task.isCancelled {
+            let healthy = await Self.answers(replica, within: .seconds(2), logger: logger)
+            if healthy != replicaHealthy.load(ordering: .relaxed) {
+                logger.warning("read replica is \(healthy ? "back" : "down"); reads go to the \(healthy ? "replica" : "primary")")
+            }
+            replicaHealthy.store(healthy, ordering: .relaxed)
+            try? await Task.sleep(for: interval)
         }
     }
 
-    private func use<T: Sendable>(_ client: PostgresClient, role: String, _ body: (PostgresConnection) async throws -> T) async throws -> T
-    {
+    static func answers(_ client: PostgresClient, within limit: Duration, logger: Logger) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await client.withConnection { try await $0.query("SELECT 1", logger: logger) }) != nil }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// Runs `body` on a pooled connection, failing with `DatabaseTimeout` after `timeout`: with
+    /// the server down, the pool would otherwise keep a request waiting while it retries.
+    private func use<T: Sendable>(
+        _ client: PostgresClient, role: String, timeout: Duration, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         let inUse = metrics.poolInUse(role: role)
         inUse.increment()
         defer { inUse.decrement() }
-        return try await client.withConnection(body)
-    }
-
-    /// Errors that mean "the server is unreachable", as opposed to a bad query.
-    static func isConnectionFailure(_ error: PSQLError) -> Bool {
-        switch error.code {
-        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed:
-            return true
-        default:
-            return false
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await client.withConnection(body) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let result = first else { throw DatabaseTimeout(role: role, limit: timeout) }
+            return result
         }
     }
+}
+
+/// The database did not answer in time (down, unreachable, or every connection busy).
+struct DatabaseTimeout: Error, CustomStringConvertible {
+    var role: String
+    var limit: Duration
+
+    var description: String { "the \(role) database did not answer within \(limit)" }
 }

@@ -17,7 +17,7 @@ struct Migrator {
 
     @discardableResult
     func migrate(_ migrations: [Migration] = Migrations.all) async throws -> [Migration] {
-        try await pools.write { connection in
+        try await pools.write(timeout: .seconds(3600)) { connection in
             try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
             do {
                 try await ensureTable(connection)

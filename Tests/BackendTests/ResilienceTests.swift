@@ -1,0 +1,92 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import TestSupport
+import Testing
+
+@testable import Backend
+
+/// What the service does when a dependency is down.
+@Suite struct ResilienceTests {
+    @Test func redisDownKeepsServingAndHealthSaysSo() async throws {
+        let ownRedis = try LocalRedis()
+        let harness = try BackendHarness(["REDIS_URL": ownRedis.url])
+        let alice = try await BackendHarness.accessToken(for: "alice")
+        try await harness.withApp { client, _ in
+            let created = try await client.execute(
+                uri: "/api/designs", method: .post, headers: .bearer(alice), body: ByteBuffer(string: #"{"name":"A","document":{}}"#))
+            let id = try #require(try created.json()["id"] as? String)
+            ownRedis.stop()
+            let started = ContinuousClock.now
+            for _ in 0..<5 {
+                let read = try await client.execute(uri: "/api/designs/\(id)", method: .get, headers: .bearer(alice, json: false))
+                #expect(read.status == .ok)
+                #expect(read.headers[.rateLimitLimit] == nil, "rate limiting fails open without Redis")
+            }
+            #expect(ContinuousClock.now - started < .seconds(3), "a down Redis must not stall requests")
+            let health = try await client.execute(uri: "/healthz/detailed", method: .get)
+            #expect(health.status == .ok)
+            let json = try health.json()
+            #expect(json["status"] as? String == "degraded")
+            #expect((json["checks"] as? [String: [String: Any]])?["redis"]?["status"] as? String == "down")
+        }
+    }
+
+    @Test func postgresDownIsA503NamingTheDatabase() async throws {
+        let harness = try BackendHarness()
+        try await harness.migrateDatabase()
+        var broken = harness
+        broken.environment["DATABASE_URL"] = "postgresql://postgres@127.0.0.1:\(LocalProcess.freePort())/nothing?sslmode=disable"
+        try await broken.withApp(migrate: false) { client, _ in
+            let health = try await client.execute(uri: "/healthz/detailed", method: .get)
+            #expect(health.status == .serviceUnavailable)
+            #expect(try health.json()["failing"] as? [String] == ["database"])
+            let live = try await client.execute(uri: "/healthz", method: .get)
+            #expect(live.status == .ok, "liveness does not depend on the database")
+            let alice = try await BackendHarness.accessToken(for: "alice")
+            let list = try await client.execute(uri: "/api/designs", method: .get, headers: .bearer(alice, json: false))
+            #expect(list.status == .internalServerError)
+            #expect(list.text.contains("\"requestId\""))
+            #expect(!list.text.contains("postgres@"), "no connection details leak into responses")
+        }
+    }
+
+    @Test func replicaDownFallsBackToThePrimary() async throws {
+        let harness = try BackendHarness([
+            "DATABASE_REPLICA_URL": "postgresql://postgres@127.0.0.1:\(LocalProcess.freePort())/nothing?sslmode=disable"
+        ])
+        let alice = try await BackendHarness.accessToken(for: "alice")
+        try await harness.withApp { client, backend in
+            _ = try await client.execute(
+                uri: "/api/designs", method: .post, headers: .bearer(alice), body: ByteBuffer(string: #"{"name":"A","document":{}}"#))
+            for _ in 0..<3 {
+                let list = try await client.execute(uri: "/api/designs", method: .get, headers: .bearer(alice, json: false))
+                #expect(list.status == .ok)
+                #expect((try list.json()["items"] as? [Any])?.count == 1)
+            }
+            #expect(String(decoding: backend.metrics.render(), as: UTF8.self).contains("db_replica_fallbacks_total 3"))
+            let health = try await client.execute(uri: "/healthz/detailed", method: .get)
+            #expect(health.status == .ok, "the replica is optional")
+        }
+    }
+
+    @Test func rateLimitAnswers429WithRetryAfter() async throws {
+        let harness = try BackendHarness(["RATE_LIMIT_PER_MINUTE": "3"])
+        try await harness.withApp { client, backend in
+            var statuses: [HTTPResponse.Status] = []
+            var last: TestResponse?
+            for _ in 0..<5 {
+                let response = try await client.execute(uri: "/api/designs", method: .get)
+                statuses.append(response.status)
+                last = response
+            }
+            #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests])
+            let limited = try #require(last)
+            #expect(limited.headers[.retryAfter].flatMap(Int.init).map { (1...20).contains($0) } == true)
+            #expect(limited.headers[.rateLimitLimit] == "3")
+            #expect(limited.headers[.rateLimitRemaining] == "0")
+            #expect(String(decoding: backend.metrics.render(), as: UTF8.self).contains("rate_limit_rejections_total 2"))
+        }
+    }
+}
