@@ -28,3 +28,20 @@ ensure_swift() {
     fi
   fi
 }
+
+# Debian packages the tests start as real servers (PostgreSQL, Redis) or call (psql, setpriv).
+ensure_debian_packages() {
+  local missing=()
+  [ -d /usr/lib/postgresql ] && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+  command -v psql >/dev/null || missing+=(postgresql-client)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v setpriv >/dev/null || missing+=(util-linux)
+  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} with apt-get"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # The distribution's own servers are not needed: the tests start their own on 127.0.0.1.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then systemctl stop redis-server || true; fi
+}
