@@ -30,6 +30,19 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw APIError(.unauthorized, code: "invalid_token", "the token is invalid or expired")
         }
         context.logger[metadataKey: "user_id"] = .string(context.userID ?? "-")
-        return try await next(request, context)
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPResponseError {
+            throw error
+        } catch {
+            throw AttributedError(underlying: error, userID: context.userID)
+        }
     }
+}
+
+/// An unexpected error with the user it happened to, for the error report: the outer
+/// middleware's context is a copy made before the user was known.
+struct AttributedError: Error {
+    var underlying: Error
+    var userID: String?
 }

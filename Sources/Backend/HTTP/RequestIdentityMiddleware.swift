@@ -25,8 +25,10 @@ struct RequestIdentityMiddleware: RouterMiddleware {
         } catch let error as HTTPResponseError {
             response = try error.response(from: request, context: context)
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": .string(String(describing: type(of: error)))])
-            await reporter?.report(error, request: request, requestID: requestID, userID: context.userID)
+            let attributed = error as? AttributedError
+            let underlying = attributed?.underlying ?? error
+            context.logger.error("unhandled error", metadata: ["error": .string(String(reflecting: type(of: underlying)))])
+            await reporter?.report(underlying, request: request, requestID: requestID, userID: attributed?.userID ?? context.userID)
             response = APIError.jsonResponse(
                 status: .internalServerError, code: "internal_error",
                 message: "something went wrong; quote the request id when reporting it",
@@ -41,7 +43,6 @@ struct RequestIdentityMiddleware: RouterMiddleware {
                 "status": .stringConvertible(response.status.code),
                 "duration_ms": .stringConvertible(
                     Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000),
-                "user_id": .string(context.userID ?? "-"),
             ])
         return response
     }

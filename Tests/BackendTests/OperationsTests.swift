@@ -1,0 +1,118 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import TestSupport
+import Testing
+
+@testable import Backend
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+@Suite struct OperationsTests {
+    /// An unhandled error reaches Sentry's envelope endpoint with the request id and user id,
+    /// and nothing secret.
+    @Test func unhandledErrorsAreReportedToSentry() async throws {
+        let sentry = try await StubServer(routes: ["/api/42/envelope/": (.ok, "{}")])
+        let harness = try BackendHarness(["SENTRY_DSN": "http://public123@127.0.0.1:\(sentry.port)/42"])
+        let token = try await BackendHarness.accessToken(for: "alice")
+        let requestID = try await harness.withApp(migrate: false) { client, _ in
+            let response = try await client.execute(uri: "/api/designs?limit=5", method: .get, headers: .bearer(token, json: false))
+            #expect(response.status == .internalServerError)
+            return response.headers[.requestID] ?? ""
+        }
+        var envelope: StubServer.Received?
+        for _ in 0..<100 where envelope == nil {
+            envelope = sentry.requests.first
+            if envelope == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let received = try #require(envelope)
+        #expect(received.headers["x-sentry-auth"]?.contains("sentry_key=public123") == true)
+        let lines = received.body.split(separator: "\n")
+        #expect(lines.count == 3)
+        let event = try #require(try JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as? [String: Any])
+        #expect((event["tags"] as? [String: String])?["request_id"] == requestID)
+        #expect((event["user"] as? [String: String])?["id"] == "alice")
+        #expect((event["request"] as? [String: String])?["url"] == "/api/designs")
+        for secret in [token, BackendHarness.jwtSecret, BackendHarness.encryptionKey, "limit=5"] {
+            #expect(!received.body.contains(secret))
+        }
+    }
+
+    /// The real binary: serves, and on SIGTERM stops accepting, drains and exits 0.
+    @Test func sigtermDrainsAndExitsZero() async throws {
+        let harness = try BackendHarness()
+        try await harness.migrateDatabase()
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pet-backend").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build pet-backend first (swift build)")
+        let port = LocalProcess.freePort()
+        var environment = harness.environment
+        environment["PORT"] = String(port)
+        environment["HOST"] = "127.0.0.1"
+        environment["LOG_LEVEL"] = "info"
+        let log = NSTemporaryDirectory() + "pet-backend-\(port).log"
+        let process = try CleanProcess(binary, arguments: ["serve"], environment: environment, output: log)
+        #expect(
+            await LocalProcess.portOpens(port), "pet-backend did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        let (data, response) = try await URLSession.shared.data(
+            from: try #require(URL(string: "http://127.0.0.1:\(port)/healthz/detailed")))
+        #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: data, as: UTF8.self))")
+        process.signal(SIGTERM)
+        #expect(await process.waitForExit(timeout: .seconds(15)) == 0)
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let lines = output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.contains { $0["msg"] as? String == "starting" }, "logs are JSON lines")
+        #expect(lines.contains { ($0["request_id"] as? String)?.isEmpty == false && $0["path"] as? String == "/healthz/detailed" })
+        for secret in [BackendHarness.jwtSecret, BackendHarness.encryptionKey, BackendHarness.webhookSecret] {
+            #expect(!output.contains(secret))
+        }
+    }
+
+    @Test func badEnvironmentListsEveryProblemAndExits78() async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pet-backend").path
+        let log = NSTemporaryDirectory() + "pet-backend-config-\(UUID().uuidString).log"
+        let process = try CleanProcess(
+            binary, arguments: ["serve"], environment: ["ENCRYPTION_KEY": "too-short-key", "JWT_SECRET": "tiny"], output: log)
+        #expect(await process.waitForExit(timeout: .seconds(10)) == 78)
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(output.contains("DATABASE_URL is required"))
+        #expect(output.contains("ENCRYPTION_KEY must be exactly 32 characters (it has 13)"))
+        #expect(!output.contains("too-short-key") && !output.contains("tiny"))
+    }
+
+    /// Every operation in the OpenAPI document exists on the router (a router miss is a plain
+    /// 404, a handler's own 404 says `not_found`).
+    @Test func everyDocumentedOperationIsRouted() async throws {
+        let harness = try BackendHarness()
+        let operations = Self.operations(in: OpenAPIDocument.yaml)
+        #expect(operations.count == 14)
+        try await harness.withApp { client, _ in
+            for (method, path) in operations {
+                let concrete = path.replacingOccurrences(of: "{id}", with: UUID().uuidString).replacingOccurrences(
+                    of: "{topic}", with: "orders/create")
+                let response = try await client.execute(uri: concrete, method: HTTPRequest.Method(rawValue: method.uppercased()) ?? .get)
+                let unrouted = response.status == .notFound && !response.text.contains("\"not_found\"")
+                #expect(!unrouted, "\(method.uppercased()) \(path) is documented but not routed")
+            }
+            let served = try await client.execute(uri: "/openapi.yaml", method: .get)
+            #expect(served.text == OpenAPIDocument.yaml)
+        }
+    }
+
+    static func operations(in document: String) -> [(String, String)] {
+        var current: String?
+        var found: [(String, String)] = []
+        for line in document.split(separator: "\n") {
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                current = String(line.dropFirst(2).dropLast())
+            } else if let path = current, let method = ["get", "post", "put", "delete"].first(where: { line == "    \($0):" }) {
+                found.append((method, path))
+            } else if !line.hasPrefix(" ") {
+                current = nil
+            }
+        }
+        return found
+    }
+}
