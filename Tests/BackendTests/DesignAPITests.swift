@@ -193,3 +193,21 @@ import Testing
         }
     }
 }
+
+/// Found by the schemathesis fuzz pass: PostgreSQL cannot store NUL in text or jsonb.
+@Suite struct NULCharacterTests {
+    @Test func nulInADocumentIsA400NotA500() async throws {
+        let harness = try BackendHarness()
+        let alice = try await BackendHarness.accessToken(for: "alice")
+        try await harness.withApp { client, _ in
+            for body in [
+                #"{"name":"x","document":{"a\u0000":1}}"#, #"{"name":"x\u0000","document":{}}"#,
+                #"{"name":"x","document":{"a":["\u0000"]}}"#,
+            ] {
+                let response = try await client.execute(
+                    uri: "/api/designs", method: .post, headers: .bearer(alice), body: ByteBuffer(string: body))
+                #expect(response.status == .badRequest, "\(body): \(response.text)")
+            }
+        }
+    }
+}

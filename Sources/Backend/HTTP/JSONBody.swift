@@ -70,6 +70,10 @@ enum JSONBody {
     }
 }
 
+extension String {
+    var containsNUL: Bool { unicodeScalars.contains("\u{0}") }
+}
+
 /// A request body type that names the fields it accepts.
 protocol StrictlyDecodable {
     static var allowedKeys: Set<String> { get }
@@ -98,6 +102,17 @@ enum JSONValue: Codable, Equatable, Sendable {
             self = .array(items)
         } else {
             self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    /// PostgreSQL's text and jsonb cannot store the NUL character (`\u0000`), so input carrying
+    /// one is refused up front with a 400 rather than failing in the database.
+    var containsNUL: Bool {
+        switch self {
+        case .string(let text): return text.containsNUL
+        case .array(let items): return items.contains(where: \.containsNUL)
+        case .object(let fields): return fields.contains { $0.key.containsNUL || $0.value.containsNUL }
+        default: return false
         }
     }
 

@@ -31,6 +31,9 @@ struct AnalyticsBatch: Codable, Sendable, StrictlyDecodable {
             } else if event.properties != nil {
                 throw APIError.badRequest("`events[\(index)].properties` must be a JSON object")
             }
+            if event.properties?.containsNUL == true {
+                throw APIError.badRequest("`events[\(index)].properties` must not contain the NUL character (\\u0000)")
+            }
         }
         return self
     }

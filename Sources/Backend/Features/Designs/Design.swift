@@ -24,6 +24,9 @@ struct DesignInput: Decodable, StrictlyDecodable, Sendable {
         copy.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...200).contains(copy.name.count) else { throw APIError.badRequest("`name` must be 1 to 200 characters") }
         guard case .object = document else { throw APIError.badRequest("`document` must be a JSON object") }
+        if name.containsNUL || document.containsNUL || privateNotes?.containsNUL == true {
+            throw APIError.badRequest("text must not contain the NUL character (\\u0000)")
+        }
         if let notes = privateNotes, notes.count > 4000 { throw APIError.badRequest("`privateNotes` must be at most 4000 characters") }
         return copy
     }

@@ -38,6 +38,9 @@ struct ShopifyWebhookRoutes: Sendable {
             throw APIError.badRequest("the webhook body is not a JSON object")
         }
         let payload = String(decoding: body, as: UTF8.self)
+        if payload.contains("\\u0000") {
+            throw APIError.badRequest("the webhook body contains a NUL character (\\u0000), which cannot be stored")
+        }
         let isNew = try await pools.write { connection in
             let rows = try await connection.query(
                 """
