@@ -66,9 +66,13 @@ struct TokenService: Sendable {
 
     /// The `alg` of a compact JWT's header, without verifying anything.
     static func algorithm(of token: String) -> String? {
-        guard let header = token.split(separator: ".").first, let data = CursorSigner.data(base64URL: String(header)),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return nil }
-        return object["alg"] as? String
+        guard let header = token.split(separator: ".", maxSplits: 1).first, let data = CursorSigner.data(base64URL: String(header)) else {
+            return nil
+        }
+        let text = String(decoding: data, as: UTF8.self).filter { !$0.isWhitespace }
+        for algorithm in ["HS256", "RS256"] where text.contains("\"alg\":\"\(algorithm)\"") {
+            return algorithm
+        }
+        return nil
     }
 }

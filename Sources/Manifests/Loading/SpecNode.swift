@@ -94,8 +94,10 @@ extension SpecNode {
     }
 }
 
+/// A double-quoted string with JSON's escapes, which TOML's basic strings share; TOML also
+/// requires DEL (0x7F) escaped.
 enum JSONText {
-    static func quoted(_ text: String) -> String {
+    static func quoted(_ text: String, escapingDelete: Bool = false) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -104,8 +106,8 @@ enum JSONText {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
+            case _ where scalar.value < 0x20 || (escapingDelete && scalar.value == 0x7F):
+                let hex = String(scalar.value, radix: 16, uppercase: true)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)
             }

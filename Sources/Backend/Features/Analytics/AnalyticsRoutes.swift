@@ -82,8 +82,6 @@ struct AnalyticsRoutes: Sendable {
         } else {
             try await store.insert(batch)
         }
-        return Response(
-            status: .accepted, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: "{\"accepted\":\(batch.events.count)}")))
+        return Response.json(bytes: ByteBuffer(string: "{\"accepted\":\(batch.events.count)}"), status: .accepted)
     }
 }

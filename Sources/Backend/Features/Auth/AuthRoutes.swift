@@ -36,7 +36,7 @@ struct AuthRoutes: Sendable {
         guard let header = request.headers[.authorization], TokenService.algorithm(of: String(header.dropFirst(7))) == "RS256" else {
             throw APIError(.unauthorized, code: "clerk_session_required", "exchange a Clerk session token, not an access token")
         }
-        return try json(try await issue(user: user, family: UUID()))
+        return try Response.json(try await issue(user: user, family: UUID()))
     }
 
     @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -64,7 +64,7 @@ struct AuthRoutes: Sendable {
                 .unauthorized, code: "refresh_token_reused",
                 "this refresh token was already used; every session of it is revoked, sign in again")
         }
-        return try json(try await issue(user: user, family: family))
+        return try Response.json(try await issue(user: user, family: family))
     }
 
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -94,11 +94,5 @@ struct AuthRoutes: Sendable {
             try await connection.query(
                 "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = \(family) AND revoked_at IS NULL", logger: logger)
         }
-    }
-
-    private func json(_ value: some Encodable) throws -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(data: try APIJSON.encoder.encode(value))))
     }
 }

@@ -41,7 +41,7 @@ struct DesignRoutes: Sendable {
         let items = try await store.list(user: user, after: position, limit: limit + 1)
         let page = Array(items.prefix(limit))
         let next = items.count > limit ? page.last.map { cursors.encode(.init(createdAt: $0.createdAt, id: $0.id, userID: user)) } : nil
-        return try json(DesignPage(items: page, nextCursor: next))
+        return Response.json(bytes: Design.page(page, nextCursor: next))
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -53,7 +53,7 @@ struct DesignRoutes: Sendable {
             await audit.record(
                 actor: user, action: "design.private_notes.write", subject: design.id.uuidString, requestID: context.requestID)
         }
-        var response = try json(design, status: .created)
+        var response = Response.json(bytes: design.json, status: .created)
         response.headers[.location] = "/api/designs/\(design.id.uuidString.lowercased())"
         return response
     }
@@ -64,12 +64,12 @@ struct DesignRoutes: Sendable {
         let id = try designID(context)
         let key = id.uuidString.lowercased()
         if let cached = await cache.get(user: user, design: key) {
-            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: cached))
+            return Response.json(bytes: cached)
         }
         guard let design = try await store.get(user: user, id: id) else { throw APIError.notFound("the design \(key)") }
-        let body = ByteBuffer(data: try APIJSON.encoder.encode(design))
+        let body = design.json
         await cache.set(user: user, design: key, body: body)
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
+        return Response.json(bytes: body)
     }
 
     @Sendable func replace(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -84,7 +84,7 @@ struct DesignRoutes: Sendable {
         if input.privateNotes != nil {
             await audit.record(actor: user, action: "design.private_notes.write", subject: id.uuidString, requestID: context.requestID)
         }
-        return try json(design)
+        return Response.json(bytes: design.json)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -107,11 +107,5 @@ struct DesignRoutes: Sendable {
     private func count(_ operation: String) {
         metrics.designRequests.increment()
         metrics.designRequests(operation: operation).increment()
-    }
-
-    private func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(data: try APIJSON.encoder.encode(value))))
     }
 }

@@ -10,8 +10,12 @@ struct DesignStore: Sendable {
     let cipher: FieldCipher
     let logger: Logger
 
-    private typealias Row = (UUID, String, String, String?, Date, Date)
-    private static let columns = "id, name, document::text, private_notes, created_at, updated_at"
+    private typealias Row = (UUID, String, String, String?, Date, String, String)
+    private static let columns = """
+        id, name, document::text, private_notes, created_at,
+        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+        to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+        """
 
     func list(user: String, after position: CursorSigner.Position?, limit: Int) async throws -> [Design] {
         try await pools.read { connection in
@@ -88,8 +92,7 @@ struct DesignStore: Sendable {
 
     private func decode(_ rows: PostgresRowSequence) async throws -> [Design] {
         var designs: [Design] = []
-        for try await (id, name, documentText, sealedNotes, created, updated) in rows.decode(Row.self) {
-            let document = try JSONDecoder().decode(JSONValue.self, from: Data(documentText.utf8))
+        for try await (id, name, documentText, sealedNotes, created, createdText, updatedText) in rows.decode(Row.self) {
             var notes: String?
             if let sealedNotes {
                 do {
@@ -99,7 +102,10 @@ struct DesignStore: Sendable {
                     logger.error("cannot decrypt private notes", metadata: ["design": .string(id.uuidString), "reason": "\(error)"])
                 }
             }
-            designs.append(Design(id: id, name: name, document: document, privateNotes: notes, createdAt: created, updatedAt: updated))
+            designs.append(
+                Design(
+                    id: id, name: name, documentJSON: documentText, privateNotes: notes, createdAt: created, createdAtText: createdText,
+                    updatedAtText: updatedText))
         }
         return designs
     }

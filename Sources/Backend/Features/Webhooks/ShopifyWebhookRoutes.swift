@@ -76,8 +76,6 @@ struct ShopifyWebhookRoutes: Sendable {
     }
 
     static func acknowledgement(_ status: String) -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"\(status)\"}")))
+        Response.json(bytes: ByteBuffer(string: "{\"status\":\"\(status)\"}"))
     }
 }
