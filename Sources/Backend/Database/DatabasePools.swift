@@ -31,6 +31,7 @@ final class DatabasePools: Sendable {
     /// How long a request may wait for the database before it fails; migrations pass more.
     static let requestTimeout: Duration = .seconds(5)
 
+    @discardableResult
     func write<T: Sendable>(
         timeout: Duration = requestTimeout, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -39,6 +40,7 @@ final class DatabasePools: Sendable {
 
     /// Runs a read on the replica while its health probe passes, else on the primary. A
     /// connection failure on the replica sends reads to the primary until the probe passes again.
+    @discardableResult
     func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         guard let replica else { return try await use(primary, role: "primary", timeout: Self.requestTimeout, body) }
         guard replicaHealthy.load(ordering: .relaxed) else {

@@ -17,43 +17,55 @@ final class ServiceMetrics: Sendable {
     ]
 
     init() {
-        cacheHits = registry.makeCounter(name: "cache_hits_total", help: "Design reads answered from Redis.")
-        cacheMisses = registry.makeCounter(name: "cache_misses_total", help: "Design reads that went to PostgreSQL.")
-        rateLimitRejections = registry.makeCounter(name: "rate_limit_rejections_total", help: "Requests refused with 429.")
+        cacheHits = registry.makeCounter(
+            descriptor: .init(metricName: "cache_hits", unitName: "total", helpText: "Design reads answered from Redis."))
+        cacheMisses = registry.makeCounter(
+            descriptor: .init(metricName: "cache_misses", unitName: "total", helpText: "Design reads that went to PostgreSQL."))
+        rateLimitRejections = registry.makeCounter(
+            descriptor: .init(metricName: "rate_limit_rejections", unitName: "total", helpText: "Requests refused with 429."))
         replicaFallbacks = registry.makeCounter(
-            name: "db_replica_fallbacks_total", help: "Reads sent to the primary because the replica failed.")
-        queueDepth = registry.makeGauge(name: "queue_depth", help: "Jobs in the Redis stream, as last measured.")
-        designRequests = registry.makeCounter(name: "designs_api_requests_total", help: "Requests to the designs API.")
+            descriptor: .init(
+                metricName: "db_replica_fallbacks", unitName: "total", helpText: "Reads sent to the primary because the replica failed."))
+        queueDepth = registry.makeGauge(
+            descriptor: .init(metricName: "queue", unitName: "depth", helpText: "Jobs in the Redis stream, as last measured."))
+        designRequests = registry.makeCounter(
+            descriptor: .init(metricName: "designs_api_requests", unitName: "total", helpText: "Requests to the designs API."))
     }
 
     func requests(method: String, route: String, status: Int) -> Counter {
         registry.makeCounter(
-            name: "http_requests_total", labels: [("method", method), ("route", route), ("status", String(status))],
-            help: "HTTP requests by route, method and status.")
+            descriptor: .init(metricName: "http_requests", unitName: "total", helpText: "HTTP requests by route, method and status."),
+            labels: [("method", method), ("route", route), ("status", String(status))])
     }
 
     func latency(method: String, route: String) -> DurationHistogram {
         registry.makeDurationHistogram(
-            name: "http_request_duration_seconds", labels: [("method", method), ("route", route)], buckets: Self.latencyBuckets,
-            help: "HTTP request latency.")
+            descriptor: .init(metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request latency."),
+            labels: [("method", method), ("route", route)], buckets: Self.latencyBuckets)
     }
 
     func poolInUse(role: String) -> Gauge {
-        registry.makeGauge(name: "db_pool_connections_in_use", labels: [("pool", role)], help: "Connections lent out of the pool.")
+        registry.makeGauge(
+            descriptor: .init(metricName: "db_pool_connections", unitName: "in_use", helpText: "Connections lent out of the pool."),
+            labels: [("pool", role)])
     }
 
     func poolCapacity(role: String) -> Gauge {
-        registry.makeGauge(name: "db_pool_connections_max", labels: [("pool", role)], help: "The pool's maximum size.")
+        registry.makeGauge(
+            descriptor: .init(metricName: "db_pool_connections", unitName: "max", helpText: "The pool's maximum size."),
+            labels: [("pool", role)])
     }
 
     func designRequests(operation: String) -> Counter {
         registry.makeCounter(
-            name: "designs_api_operations_total", labels: [("operation", operation)], help: "Designs API calls by operation.")
+            descriptor: .init(metricName: "designs_api_operations", unitName: "total", helpText: "Designs API calls by operation."),
+            labels: [("operation", operation)])
     }
 
     func jobs(kind: String, outcome: String) -> Counter {
         registry.makeCounter(
-            name: "queue_jobs_total", labels: [("kind", kind), ("outcome", outcome)], help: "Jobs processed by kind and outcome.")
+            descriptor: .init(metricName: "queue_jobs", unitName: "total", helpText: "Jobs processed by kind and outcome."),
+            labels: [("kind", kind), ("outcome", outcome)])
     }
 
     func render() -> [UInt8] {

@@ -10,40 +10,31 @@ struct DesignStore: Sendable {
     let cipher: FieldCipher
     let logger: Logger
 
-    private typealias Row = (UUID, String, String, String?, Date, String, String)
-    private static let columns = """
-        id, name, document::text, private_notes, created_at,
-        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-        to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-        """
+    private static let columns = DesignStatements.columns
 
     func list(user: String, after position: CursorSigner.Position?, limit: Int) async throws -> [Design] {
-        try await pools.read { connection in
-            let rows: PostgresRowSequence
+        let rows = try await pools.read { connection in
+            var rows: [DesignStatements.Row] = []
             if let position {
-                rows = try await connection.query(
-                    """
-                    SELECT \(unescaped: Self.columns) FROM saved_designs
-                    WHERE user_id = \(user) AND (created_at, id) < (\(position.createdAt), \(position.id))
-                    ORDER BY created_at DESC, id DESC LIMIT \(limit)
-                    """, logger: logger)
+                let statement = DesignStatements.NextPage(user: user, createdAt: position.createdAt, id: position.id, limit: limit)
+                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
             } else {
-                rows = try await connection.query(
-                    """
-                    SELECT \(unescaped: Self.columns) FROM saved_designs
-                    WHERE user_id = \(user) ORDER BY created_at DESC, id DESC LIMIT \(limit)
-                    """, logger: logger)
+                for try await row in try await connection.execute(DesignStatements.FirstPage(user: user, limit: limit), logger: logger) {
+                    rows.append(row)
+                }
             }
-            return try await decode(rows)
+            return rows
         }
+        return rows.map(design)
     }
 
     func get(user: String, id: UUID) async throws -> Design? {
-        try await pools.write { connection in
-            let rows = try await connection.query(
-                "SELECT \(unescaped: Self.columns) FROM saved_designs WHERE id = \(id) AND user_id = \(user)", logger: logger)
-            return try await decode(rows).first
+        let rows = try await pools.write { connection in
+            var rows: [DesignStatements.Row] = []
+            for try await row in try await connection.execute(DesignStatements.One(id: id, user: user), logger: logger) { rows.append(row) }
+            return rows
         }
+        return rows.first.map(design)
     }
 
     func create(user: String, input: DesignInput) async throws -> Design {
@@ -92,21 +83,23 @@ struct DesignStore: Sendable {
 
     private func decode(_ rows: PostgresRowSequence) async throws -> [Design] {
         var designs: [Design] = []
-        for try await (id, name, documentText, sealedNotes, created, createdText, updatedText) in rows.decode(Row.self) {
-            var notes: String?
-            if let sealedNotes {
-                do {
-                    notes = try cipher.open(sealedNotes)
-                } catch {
-                    // Unreadable notes (a retired key) must not hide the rest of the design.
-                    logger.error("cannot decrypt private notes", metadata: ["design": .string(id.uuidString), "reason": "\(error)"])
-                }
-            }
-            designs.append(
-                Design(
-                    id: id, name: name, documentJSON: documentText, privateNotes: notes, createdAt: created, createdAtText: createdText,
-                    updatedAtText: updatedText))
-        }
+        for try await row in rows.decode(DesignStatements.Row.self) { designs.append(design(row)) }
         return designs
+    }
+
+    private func design(_ row: DesignStatements.Row) -> Design {
+        let (id, name, documentText, sealedNotes, created, createdText, updatedText) = row
+        var notes: String?
+        if let sealedNotes {
+            do {
+                notes = try cipher.open(sealedNotes)
+            } catch {
+                // Unreadable notes (a retired key) must not hide the rest of the design.
+                logger.error("cannot decrypt private notes", metadata: ["design": .string(id.uuidString), "reason": "\(error)"])
+            }
+        }
+        return Design(
+            id: id, name: name, documentJSON: documentText, privateNotes: notes, createdAt: created, createdAtText: createdText,
+            updatedAtText: updatedText)
     }
 }
