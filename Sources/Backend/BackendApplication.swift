@@ -106,13 +106,15 @@ struct BackendApplication: Sendable {
         if let redis { services.append(RedisShutdown(redis: redis)) }
         return Application(
             responder: LivenessShortcut(next: responder),
+            server: .http1(configuration: .init(additionalChannelHandlers: [LivenessProbeHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.appName),
             services: services + extra,
             logger: logger)
     }
 }
 
-/// Answers `GET /healthz` with a prepared response and hands everything else to the router.
+/// Answers `GET /healthz` with a prepared response and hands everything else to the router;
+/// in a live server `LivenessProbeHandler` answers it earlier still, in the channel pipeline.
 struct LivenessShortcut<Next: HTTPResponder>: HTTPResponder where Next.Context == AppRequestContext {
     let next: Next
 

@@ -70,6 +70,28 @@ import Testing
         }
     }
 
+    /// `/healthz` is answered in the channel pipeline; a pipelined request before it must still
+    /// be answered first, and keep-alive must survive.
+    @Test func livenessInThePipelineKeepsPipelinedOrder() async throws {
+        let harness = try BackendHarness()
+        try await harness.migrateDatabase()
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pet-backend").path
+        let port = LocalProcess.freePort()
+        var environment = harness.environment
+        environment["PORT"] = String(port)
+        environment["HOST"] = "127.0.0.1"
+        let process = try CleanProcess(binary, arguments: ["serve"], environment: environment, output: "/dev/null")
+        #expect(await LocalProcess.portOpens(port))
+        let request =
+            "GET /api/designs HTTP/1.1\r\nHost: t\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+        let answer = try RawHTTP.exchange(port: port, send: request, until: { $0.components(separatedBy: "HTTP/1.1 ").count - 1 == 3 })
+        let statuses = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+        #expect(statuses == ["401", "200", "200"], "\(answer)")
+        #expect(answer.hasSuffix("{\"status\":\"ok\"}"))
+        process.signal(SIGTERM)
+        #expect(await process.waitForExit(timeout: .seconds(15)) == 0)
+    }
+
     @Test func badEnvironmentListsEveryProblemAndExits78() async throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pet-backend").path
         let log = NSTemporaryDirectory() + "pet-backend-config-\(UUID().uuidString).log"
@@ -114,5 +136,32 @@ import Testing
             }
         }
         return found
+    }
+}
+
+/// A plain TCP exchange, for what an HTTP client library would hide (pipelining).
+enum RawHTTP {
+    static func exchange(port: Int, send request: String, until complete: (String) -> Bool) throws -> String {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw MissingServer(description: "cannot connect to \(port)") }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        _ = request.withCString { send(descriptor, $0, strlen($0), 0) }
+        var received = ""
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while !complete(received) {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            guard count > 0 else { break }
+            received += String(decoding: buffer[0..<count], as: UTF8.self)
+        }
+        return received
     }
 }
