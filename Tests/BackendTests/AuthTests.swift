@@ -8,7 +8,7 @@ import Testing
 
 @Suite struct AuthTests {
     @Test func expiredAndForgedTokensAreRefused() async throws {
-        let harness = try BackendHarness()
+        let harness = try await BackendHarness()
         let expired = try await BackendHarness.accessToken(for: "alice", now: Date().addingTimeInterval(-3600))
         let forged = try await BackendHarness.accessToken(for: "alice", secret: "another-secret-that-is-long-enough-32")
         try await harness.withApp { client, _ in
@@ -28,7 +28,7 @@ import Testing
     /// exchanged for the service's own tokens, whose refresh token rotates on every use.
     @Test func clerkSessionRefreshRotationAndReuseDetection() async throws {
         let clerk = try await StubServer(routes: ["/v1/jwks": (.ok, ClerkKeys.jwks)])
-        let harness = try BackendHarness(["CLERK_JWKS_URL": clerk.url + "/v1/jwks", "CLERK_SECRET_KEY": "sk_test_abcdef"])
+        let harness = try await BackendHarness(["CLERK_JWKS_URL": clerk.url + "/v1/jwks", "CLERK_SECRET_KEY": "sk_test_abcdef"])
         let session = try await ClerkKeys.sessionToken(user: "user_2abc")
         let wrongParty = try await ClerkKeys.sessionToken(user: "user_2abc", party: "https://evil.example")
         let expired = try await ClerkKeys.sessionToken(user: "user_2abc", expires: Date().addingTimeInterval(-120))
@@ -69,13 +69,13 @@ import Testing
         }
         #expect(clerk.requests.first?.headers["authorization"] == "Bearer sk_test_abcdef")
         #expect(clerk.requests.filter { $0.path == "/v1/jwks" }.count == 1, "the JWKS is cached")
-        let actions = try harness.query("SELECT action FROM audit_log")
+        let actions = try await harness.query("SELECT action FROM audit_log")
         #expect(actions == ["auth.refresh_token_reuse", "auth.refresh_token_reuse"], "the replay, then the revoked successor")
-        #expect(try harness.query("SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL") == ["0"])
+        #expect(try await harness.query("SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL") == ["0"])
     }
 
     @Test func clerkUnreachableIsA503NotA401() async throws {
-        let harness = try BackendHarness()
+        let harness = try await BackendHarness()
         let session = try await ClerkKeys.sessionToken(user: "user_2abc")
         try await harness.withApp { client, _ in
             let response = try await client.execute(uri: "/api/designs", method: .get, headers: .bearer(session, json: false))

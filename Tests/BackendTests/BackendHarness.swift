@@ -22,11 +22,11 @@ struct BackendHarness {
     let database: String
     var environment: [String: String]
 
-    init(_ overrides: [String: String] = [:]) throws {
+    init(_ overrides: [String: String] = [:]) async throws {
         postgres = try LocalPostgres.shared.get()
         redis = try LocalRedis.shared.get()
         database = "test_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
-        let status = try LocalPostgres.run(
+        let status = try await LocalPostgres.run(
             "/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(postgres.port), "-U", "postgres", "-q", "-c", "CREATE DATABASE \(database)"])
         guard status == 0 else { throw MissingServer(description: "psql could not create \(database)") }
         environment = [
@@ -78,10 +78,10 @@ struct BackendHarness {
     }
 
     /// Runs SQL on the harness's database and returns the first column of each row as text.
-    func query(_ sql: String) throws -> [String] {
+    func query(_ sql: String) async throws -> [String] {
         let output = NSTemporaryDirectory() + "psql-\(UUID().uuidString).txt"
         defer { try? FileManager.default.removeItem(atPath: output) }
-        let status = try LocalPostgres.run(
+        let status = try await LocalPostgres.run(
             "/usr/bin/psql",
             ["-h", "127.0.0.1", "-p", String(postgres.port), "-U", "postgres", "-d", database, "-At", "-c", sql, "-o", output])
         guard status == 0 else { throw MissingServer(description: "psql failed: \(sql)") }

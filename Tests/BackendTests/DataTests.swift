@@ -8,7 +8,7 @@ import Testing
 /// Migrations, partitions and the durable queue, against the real servers.
 @Suite struct DataTests {
     @Test func migrationsRunOnceEvenWhenReplicasStartTogether() async throws {
-        let harness = try BackendHarness()
+        let harness = try await BackendHarness()
         let configuration = try harness.configuration()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<3 {
@@ -21,7 +21,8 @@ import Testing
             }
             try await group.waitForAll()
         }
-        #expect(try harness.query("SELECT version FROM schema_migrations ORDER BY version") == Migrations.all.map { String($0.version) })
+        #expect(
+            try await harness.query("SELECT version FROM schema_migrations ORDER BY version") == Migrations.all.map { String($0.version) })
         let pools = DatabasePools(configuration: configuration, metrics: ServiceMetrics(), logger: BackendHarness.quietLogger)
         let status = try await withDatabase(pools) {
             try await Migrator(pools: pools, logger: BackendHarness.quietLogger).status().pending.count
@@ -30,7 +31,7 @@ import Testing
     }
 
     @Test func failingMigrationRollsBackAndStops() async throws {
-        let harness = try BackendHarness()
+        let harness = try await BackendHarness()
         let pools = DatabasePools(configuration: try harness.configuration(), metrics: ServiceMetrics(), logger: BackendHarness.quietLogger)
         let broken =
             Migrations.all + [
@@ -39,12 +40,12 @@ import Testing
         await #expect(throws: (any Error).self) {
             _ = try await withDatabase(pools) { try await Migrator(pools: pools, logger: BackendHarness.quietLogger).migrate(broken).count }
         }
-        #expect(try harness.query("SELECT max(version) FROM schema_migrations") == [String(Migrations.latestVersion)])
-        #expect(try harness.query("SELECT to_regclass('half_done') IS NULL") == ["t"])
+        #expect(try await harness.query("SELECT max(version) FROM schema_migrations") == [String(Migrations.latestVersion)])
+        #expect(try await harness.query("SELECT to_regclass('half_done') IS NULL") == ["t"])
     }
 
     @Test func partitionsForThisMonthAndNextAreCreatedIdempotently() async throws {
-        let harness = try BackendHarness()
+        let harness = try await BackendHarness()
         try await harness.migrateDatabase()
         let pools = DatabasePools(configuration: try harness.configuration(), metrics: ServiceMetrics(), logger: BackendHarness.quietLogger)
         let december = try #require(ISO8601DateFormatter().date(from: "2026-12-15T10:00:00Z"))
@@ -52,12 +53,13 @@ import Testing
             try await Partitions(pools: pools, logger: BackendHarness.quietLogger).ensure(now: december)
         }
         #expect(names == ["analytics_events_2026_12", "webhook_logs_2026_12", "analytics_events_2027_01", "webhook_logs_2027_01"])
-        let bounds = try harness.query("SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'analytics_events_2027_01'")
+        let bounds = try await harness.query(
+            "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'analytics_events_2027_01'")
         #expect(bounds == ["FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00')"])
     }
 
     @Test func seedIsIdempotent() async throws {
-        let harness = try BackendHarness()
+        let harness = try await BackendHarness()
         try await harness.migrateDatabase()
         let pools = DatabasePools(configuration: try harness.configuration(), metrics: ServiceMetrics(), logger: BackendHarness.quietLogger)
         let counts = try await withDatabase(pools) {

@@ -9,8 +9,8 @@ import Testing
 @Suite struct DesignAPITests {
     let harness: BackendHarness
 
-    init() throws {
-        harness = try BackendHarness()
+    init() async throws {
+        harness = try await BackendHarness()
     }
 
     private func create(_ client: any TestClientProtocol, token: String, name: String, notes: String? = nil) async throws -> [String: Any] {
@@ -53,7 +53,7 @@ import Testing
             let gone = try await client.execute(uri: "/api/designs/\(id)", method: .get, headers: .bearer(alice, json: false))
             #expect(gone.status == .notFound)
         }
-        let actions = try harness.query("SELECT action FROM audit_log WHERE actor = 'alice' ORDER BY id")
+        let actions = try await harness.query("SELECT action FROM audit_log WHERE actor = 'alice' ORDER BY id")
         #expect(actions == ["design.private_notes.write", "design.delete"])
     }
 
@@ -62,7 +62,7 @@ import Testing
         try await harness.withApp { client, _ in
             _ = try await create(client, token: alice, name: "Secret", notes: "gate code 4242")
         }
-        let stored = try #require(try harness.query("SELECT private_notes FROM saved_designs").first)
+        let stored = try #require(try await harness.query("SELECT private_notes FROM saved_designs").first)
         #expect(stored.hasPrefix("v1.\(FieldCipher.keyID(Sensitive(BackendHarness.encryptionKey))).") == true)
         #expect(!stored.contains("4242"))
     }
@@ -197,7 +197,7 @@ import Testing
 /// Found by the schemathesis fuzz pass: PostgreSQL cannot store NUL in text or jsonb.
 @Suite struct NULCharacterTests {
     @Test func nulInADocumentIsA400NotA500() async throws {
-        let harness = try BackendHarness()
+        let harness = try await BackendHarness()
         let alice = try await BackendHarness.accessToken(for: "alice")
         try await harness.withApp { client, _ in
             for body in [

@@ -16,7 +16,7 @@ import Testing
     /// and nothing secret.
     @Test func unhandledErrorsAreReportedToSentry() async throws {
         let sentry = try await StubServer(routes: ["/api/42/envelope/": (.ok, "{}")])
-        let harness = try BackendHarness(["SENTRY_DSN": "http://public123@127.0.0.1:\(sentry.port)/42"])
+        let harness = try await BackendHarness(["SENTRY_DSN": "http://public123@127.0.0.1:\(sentry.port)/42"])
         let token = try await BackendHarness.accessToken(for: "alice")
         let requestID = try await harness.withApp(migrate: false) { client, _ in
             let response = try await client.execute(uri: "/api/designs?limit=5", method: .get, headers: .bearer(token, json: false))
@@ -43,7 +43,7 @@ import Testing
 
     /// The real binary: serves, and on SIGTERM stops accepting, drains and exits 0.
     @Test func sigtermDrainsAndExitsZero() async throws {
-        let harness = try BackendHarness()
+        let harness = try await BackendHarness()
         try await harness.migrateDatabase()
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pet-backend").path
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build pet-backend first (swift build)")
@@ -73,7 +73,7 @@ import Testing
     /// `/healthz` is answered in the channel pipeline; a pipelined request before it must still
     /// be answered first, and keep-alive must survive.
     @Test func livenessInThePipelineKeepsPipelinedOrder() async throws {
-        let harness = try BackendHarness()
+        let harness = try await BackendHarness()
         try await harness.migrateDatabase()
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pet-backend").path
         let port = LocalProcess.freePort()
@@ -107,7 +107,7 @@ import Testing
     /// Every operation in the OpenAPI document exists on the router (a router miss is a plain
     /// 404, a handler's own 404 says `not_found`).
     @Test func everyDocumentedOperationIsRouted() async throws {
-        let harness = try BackendHarness()
+        let harness = try await BackendHarness()
         let operations = Self.operations(in: OpenAPIDocument.yaml)
         #expect(operations.count == 14)
         try await harness.withApp { client, _ in

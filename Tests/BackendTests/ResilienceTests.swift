@@ -11,7 +11,7 @@ import Testing
 @Suite struct ResilienceTests {
     @Test func redisDownKeepsServingAndHealthSaysSo() async throws {
         let ownRedis = try LocalRedis()
-        let harness = try BackendHarness(["REDIS_URL": ownRedis.url])
+        let harness = try await BackendHarness(["REDIS_URL": ownRedis.url])
         let alice = try await BackendHarness.accessToken(for: "alice")
         try await harness.withApp { client, _ in
             let created = try await client.execute(
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func postgresDownIsA503NamingTheDatabase() async throws {
-        let harness = try BackendHarness()
+        let harness = try await BackendHarness()
         try await harness.migrateDatabase()
         var broken = harness
         broken.environment["DATABASE_URL"] = "postgresql://postgres@127.0.0.1:\(LocalProcess.freePort())/nothing?sslmode=disable"
@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func replicaDownFallsBackToThePrimary() async throws {
-        let harness = try BackendHarness([
+        let harness = try await BackendHarness([
             "DATABASE_REPLICA_URL": "postgresql://postgres@127.0.0.1:\(LocalProcess.freePort())/nothing?sslmode=disable"
         ])
         let alice = try await BackendHarness.accessToken(for: "alice")
@@ -72,7 +72,7 @@ import Testing
     }
 
     @Test func rateLimitAnswers429WithRetryAfter() async throws {
-        let harness = try BackendHarness(["RATE_LIMIT_PER_MINUTE": "3"])
+        let harness = try await BackendHarness(["RATE_LIMIT_PER_MINUTE": "3"])
         try await harness.withApp { client, backend in
             var statuses: [HTTPResponse.Status] = []
             var last: TestResponse?

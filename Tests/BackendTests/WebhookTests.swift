@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func badSignatureIsRefusedLoggedAndAudited() async throws {
-        let harness = try BackendHarness()
+        let harness = try await BackendHarness()
         try await harness.withApp { client, _ in
             for signature in [Self.signature(Self.order, secret: "wrong"), "", "%%%"] {
                 let response = try await client.execute(
@@ -36,9 +36,9 @@ import Testing
                 body: ByteBuffer(string: Self.order.replacingOccurrences(of: "59.90", with: "0.01")))
             #expect(tampered.status == .unauthorized)
         }
-        #expect(try harness.query("SELECT outcome FROM webhook_logs") == ["rejected", "rejected", "rejected", "rejected"])
-        #expect(try harness.query("SELECT count(*) FROM audit_log WHERE action = 'webhook.signature_rejected'") == ["4"])
-        #expect(try harness.query("SELECT count(*) FROM processed_webhooks") == ["0"])
+        #expect(try await harness.query("SELECT outcome FROM webhook_logs") == ["rejected", "rejected", "rejected", "rejected"])
+        #expect(try await harness.query("SELECT count(*) FROM audit_log WHERE action = 'webhook.signature_rejected'") == ["4"])
+        #expect(try await harness.query("SELECT count(*) FROM processed_webhooks") == ["0"])
     }
 
     /// Through the queue: accepted once, acknowledged again on replay, processed once, and the
@@ -49,7 +49,7 @@ import Testing
                 .ok, #"{"order":{"id":820982911946154508,"total_price":"61.00","currency":"EUR"}}"#
             )
         ])
-        let harness = try BackendHarness([
+        let harness = try await BackendHarness([
             "ENABLE_QUEUE": "true", "SHOPIFY_ADMIN_API_ENDPOINT": shopify.url + "/admin/api/2024-01",
             "SHOPIFY_ADMIN_ACCESS_TOKEN": "shpat_test",
         ])
@@ -64,19 +64,20 @@ import Testing
             }
             var processed: [String] = []
             for _ in 0..<100 {
-                processed = try harness.query("SELECT processed_at IS NOT NULL FROM processed_webhooks WHERE webhook_id = 'webhook-42'")
+                processed = try await harness.query(
+                    "SELECT processed_at IS NOT NULL FROM processed_webhooks WHERE webhook_id = 'webhook-42'")
                 if processed == ["t"] { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
             #expect(processed == ["t"])
         }
-        #expect(try harness.query("SELECT total_price FROM shopify_orders") == ["61.00"])
-        #expect(try harness.query("SELECT outcome FROM webhook_logs ORDER BY id") == ["accepted", "duplicate", "duplicate"])
+        #expect(try await harness.query("SELECT total_price FROM shopify_orders") == ["61.00"])
+        #expect(try await harness.query("SELECT outcome FROM webhook_logs ORDER BY id") == ["accepted", "duplicate", "duplicate"])
         #expect(shopify.requests.map(\.headers["x-shopify-access-token"]) == ["shpat_test"])
     }
 
     @Test func withoutASecretWebhooksAreUnavailable() async throws {
-        var harness = try BackendHarness()
+        var harness = try await BackendHarness()
         harness.environment["SHOPIFY_WEBHOOK_SECRET"] = nil
         try await harness.withApp { client, _ in
             let response = try await client.execute(uri: "/webhooks/shopify/orders/create", method: .post, body: ByteBuffer(string: "{}"))
@@ -85,7 +86,7 @@ import Testing
     }
 
     @Test func analyticsBatchesGoThroughTheQueueIntoTheMonthlyPartition() async throws {
-        let harness = try BackendHarness(["ENABLE_QUEUE": "true"])
+        let harness = try await BackendHarness(["ENABLE_QUEUE": "true"])
         try await harness.withApp { client, _ in
             let response = try await client.execute(
                 uri: "/api/analytics/events", method: .post, headers: [.contentType: "application/json"],
@@ -96,7 +97,7 @@ import Testing
             #expect(response.status == .accepted)
             var count = ["0"]
             for _ in 0..<100 {
-                count = try harness.query("SELECT count(*) FROM analytics_events")
+                count = try await harness.query("SELECT count(*) FROM analytics_events")
                 if count == ["2"] { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -107,6 +108,6 @@ import Testing
             #expect(bad.status == .badRequest)
         }
         let partition = "analytics_events_" + Partitions.suffix(Date())
-        #expect(try harness.query("SELECT count(*) FROM \(partition)") == ["2"])
+        #expect(try await harness.query("SELECT count(*) FROM \(partition)") == ["2"])
     }
 }

@@ -19,12 +19,12 @@ public final class LocalPostgres: @unchecked Sendable {
         directory = try LocalProcess.temporaryDirectory("postgres")
         let asPostgres = ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
         let running = getuid() == 0
-        if running { _ = try Self.run("/bin/chown", ["-R", "postgres:postgres", directory]) }
+        if running { _ = try Self.runBlocking("/bin/chown", ["-R", "postgres:postgres", directory]) }
         let initdb =
             (running ? asPostgres : []) + [
                 "\(bin)/initdb", "-D", "\(directory)/data", "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8",
             ]
-        let status = try Self.run(initdb[0], Array(initdb.dropFirst()), log: "\(directory)/initdb.log")
+        let status = try Self.runBlocking(initdb[0], Array(initdb.dropFirst()), log: "\(directory)/initdb.log")
         guard status == 0 else {
             throw MissingServer(
                 description: "initdb failed: \((try? String(contentsOfFile: "\(directory)/initdb.log", encoding: .utf8)) ?? "")")
@@ -63,8 +63,31 @@ public final class LocalPostgres: @unchecked Sendable {
         return versions.last.map { "\(root)/\($0)/bin" }
     }
 
+    /// Runs a command to completion without holding a thread of the concurrency pool (on two
+    /// cores a blocked pool thread stalls every other test's work).
     @discardableResult
-    public static func run(_ command: String, _ arguments: [String], log: String? = nil) throws -> Int32 {
+    public static func run(_ command: String, _ arguments: [String], log: String? = nil) async throws -> Int32 {
+        let process = try makeProcess(command, arguments, log: log)
+        return await withCheckedContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(returning: -1)
+            }
+        }
+    }
+
+    @discardableResult
+    static func runBlocking(_ command: String, _ arguments: [String], log: String? = nil) throws -> Int32 {
+        let process = try makeProcess(command, arguments, log: log)
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    private static func makeProcess(_ command: String, _ arguments: [String], log: String?) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command)
         process.arguments = arguments
@@ -78,8 +101,6 @@ public final class LocalPostgres: @unchecked Sendable {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
         }
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        return process
     }
 }
