@@ -27,8 +27,8 @@ public final class RedisClient: Sendable {
 
     /// Sends one command; an error reply is thrown as `RedisClientError.server`.
     @discardableResult
-    public func send(_ command: RESPCommand) async throws -> RESPValue {
-        try await connection().send(command)
+    public func send(_ command: RESPCommand, timeout: TimeAmount? = nil) async throws -> RESPValue {
+        try await connection().send(command, timeout: timeout)
     }
 
     /// Sends the commands in one round trip; error replies come back as `.error` values.

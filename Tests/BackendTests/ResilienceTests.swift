@@ -24,7 +24,7 @@ import Testing
                 #expect(read.status == .ok)
                 #expect(read.headers[.rateLimitLimit] == nil, "rate limiting fails open without Redis")
             }
-            #expect(ContinuousClock.now - started < .seconds(3), "a down Redis must not stall requests")
+            #expect(ContinuousClock.now - started < .seconds(5), "a down Redis must not stall requests (a stall costs 2 s per read)")
             let health = try await client.execute(uri: "/healthz/detailed", method: .get)
             #expect(health.status == .ok)
             let json = try health.json()

@@ -63,7 +63,7 @@ import Testing
                 #expect(response.text == #"{"status":"\#(expected)"}"#)
             }
             var processed: [String] = []
-            for _ in 0..<100 {
+            for _ in 0..<200 {
                 processed = try await harness.query(
                     "SELECT processed_at IS NOT NULL FROM processed_webhooks WHERE webhook_id = 'webhook-42'")
                 if processed == ["t"] { break }
@@ -96,7 +96,7 @@ import Testing
                 ))
             #expect(response.status == .accepted)
             var count = ["0"]
-            for _ in 0..<100 {
+            for _ in 0..<200 {
                 count = try await harness.query("SELECT count(*) FROM analytics_events")
                 if count == ["2"] { break }
                 try await Task.sleep(for: .milliseconds(50))
