@@ -215,6 +215,21 @@ import Testing
         #expect(error.message == "a Kubernetes HorizontalPodAutoscaler cannot scale to zero, but scaling.replicas.min is 0")
     }
 
+    @Test func productionQueueOnAnEvictingRedisNeedsPersistence() throws {
+        let spec = """
+            extends: base
+            app: { runtime: production }
+            secrets: { CLERK_SECRET_KEY: { prefix: sk_live_ } }
+            backups: { schedule: "0 2 * * *", retention: 14d }
+            redis: { appendOnly: false }
+
+            """
+        let error = try #require(single(SpecFixtures.errors(spec)))
+        #expect(error.location == .at(file, 5, 10))
+        #expect(error.path == "redis.appendOnly")
+        #expect(error.fix == "set `appendOnly: true` (and size maxMemory for the queue), or use a volatile-* policy")
+    }
+
     @Test func yamlSyntaxErrorPointsAtTheLine() throws {
         let error = try #require(single(SpecFixtures.errors("extends: base\napp:\n  port: 3001\n logLevel: info\n")))
         #expect(error.location?.file == file)

@@ -57,15 +57,18 @@ final class DatabasePools: Sendable {
         }
         do {
             return try await use(replica, role: "replica", timeout: Self.requestTimeout, body)
-        } catch let error as PSQLError where error.code != .server {
-            replicaHealthy.store(false, ordering: .relaxed)
-            metrics.replicaFallbacks.increment()
-            return try await use(primary, role: "primary", timeout: Self.requestTimeout, body)
-        } catch is DatabaseTimeout {
+        } catch let error where Self.isUnreachable(error) {
             replicaHealthy.store(false, ordering: .relaxed)
             metrics.replicaFallbacks.increment()
             return try await use(primary, role: "primary", timeout: Self.requestTimeout, body)
         }
+    }
+
+    /// The server did not answer (as opposed to answering with a query error).
+    static func isUnreachable(_ error: Error) -> Bool {
+        if error is DatabaseTimeout { return true }
+        if let error = error as? PSQLError { return error.code != .server }
+        return false
     }
 
     /// Probes the replica every few seconds with a time limit, so that a dead replica costs
@@ -108,7 +111,7 @@ final class DatabasePools: Sendable {
         let work = Task { try await client.withConnection(body) }
         let timedOut = Atomic<Bool>(false)
         let timer = timerLoop.scheduleTask(
-            in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+            in: timeout.timeAmount
         ) {
             timedOut.store(true, ordering: .relaxed)
             work.cancel()

@@ -44,7 +44,7 @@ struct JobQueue: Sendable {
 
     /// New jobs for this consumer, waiting up to `block` on a connection of its own.
     func read(consumer: String, count: Int, block: Duration, on connection: RESPConnection) async throws -> [Job] {
-        let milliseconds = Int(block.components.seconds * 1000 + block.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = block.wholeMilliseconds
         let reply = try await connection.send(
             RESPCommand("XREADGROUP", "GROUP", Self.group, consumer, "COUNT", count, "BLOCK", milliseconds, "STREAMS", stream, ">"),
             timeout: .milliseconds(Int64(milliseconds) + 5000))
@@ -54,7 +54,7 @@ struct JobQueue: Sendable {
 
     /// Jobs other consumers took but have not acknowledged for `minimumIdle`.
     func claimAbandoned(consumer: String, minimumIdle: Duration, count: Int) async throws -> [Job] {
-        let idle = Int(minimumIdle.components.seconds * 1000 + minimumIdle.components.attoseconds / 1_000_000_000_000_000)
+        let idle = minimumIdle.wholeMilliseconds
         let reply = try await redis.send(RESPCommand("XAUTOCLAIM", stream, Self.group, consumer, idle, "0-0", "COUNT", count))
         guard let parts = reply.array, parts.count >= 2 else { return [] }
         return Self.jobs(from: parts[1])

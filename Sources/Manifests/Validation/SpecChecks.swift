@@ -63,16 +63,14 @@ enum SpecChecks {
                 "a cache TTL of \(redis.ttl) is below Redis's one-second resolution", at: spec.locations["redis.ttl"], path: "redis.ttl",
                 fix: "use at least 1s; the runbook uses 3600s")
         }
-        if redis.evictionPolicy != .noeviction && spec.features.queue {
-            // The queue lives in the same Redis: an allkeys-* policy can evict queued jobs under memory pressure.
-            if [.allKeysLRU, .allKeysLFU, .allKeysRandom].contains(redis.evictionPolicy) && redis.appendOnly == false
-                && spec.app.runtime == .production
-            {
-                log.error(
-                    "the job queue is on and Redis may evict any key (\(redis.evictionPolicy.rawValue)) without append-only persistence, so queued jobs can be lost",
-                    at: spec.locations["redis.appendOnly"] ?? spec.locations["redis.evictionPolicy"], path: "redis.appendOnly",
-                    fix: "set `appendOnly: true` (and size maxMemory for the queue), or use a volatile-* policy")
-            }
+        // The queue lives in the same Redis: an allkeys-* policy may evict queued jobs under
+        // memory pressure, and without append-only persistence a restart loses the rest.
+        let evictsAnyKey = [.allKeysLRU, .allKeysLFU, .allKeysRandom].contains(redis.evictionPolicy)
+        if spec.features.queue && evictsAnyKey && !redis.appendOnly && spec.app.runtime == .production {
+            log.error(
+                "the job queue is on and Redis may evict any key (\(redis.evictionPolicy.rawValue)) without append-only persistence, so queued jobs can be lost",
+                at: spec.locations["redis.appendOnly"] ?? spec.locations["redis.evictionPolicy"], path: "redis.appendOnly",
+                fix: "set `appendOnly: true` (and size maxMemory for the queue), or use a volatile-* policy")
         }
     }
 
