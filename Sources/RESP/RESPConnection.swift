@@ -1,12 +1,17 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// One connection to Redis. Commands may be sent from many tasks at once; they are pipelined.
 public final class RESPConnection: Sendable {
     let channel: Channel
     let commandTimeout: TimeAmount
 
-    public var isActive: Bool { channel.isActive }
+    /// Set the moment a timeout gives the connection up, before the close has gone through, so
+    /// the pool never hands it out again in between.
+    private let abandoned = Atomic<Bool>(false)
+
+    public var isActive: Bool { channel.isActive && !abandoned.load(ordering: .relaxed) }
 
     init(channel: Channel, commandTimeout: TimeAmount) {
         self.channel = channel
@@ -42,11 +47,18 @@ public final class RESPConnection: Sendable {
         let limit = timeout ?? commandTimeout
         let channel = self.channel
         let name = commands[0].name
-        let timer = eventLoop.scheduleTask(in: limit) {
+        let timer = eventLoop.scheduleTask(in: limit) { [self] in
+            abandoned.store(true, ordering: .relaxed)
             for promise in promises { promise.fail(RedisClientError.timeout(command: name)) }
             channel.close(promise: nil)
         }
-        channel.writeAndFlush(RESPRequest(commands: commands, promises: promises), promise: nil)
+        // A write to a closed channel never reaches the reply handler, so nothing else would fail
+        // these promises until the timer.
+        let written = eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { _ in
+            for promise in promises { promise.fail(RedisClientError.connectionClosed) }
+        }
+        channel.writeAndFlush(RESPRequest(commands: commands, promises: promises), promise: written)
         defer { timer.cancel() }
         var replies: [RESPValue] = []
         replies.reserveCapacity(promises.count)
