@@ -36,10 +36,14 @@ let package = Package(
         .executableTarget(
             name: "Orchestrator",
             dependencies: [
-                "Manifests",
+                "Manifests", "CProcessSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        .target(name: "CProcessSpawn"),
         .target(
             name: "RESP",
             dependencies: [

@@ -5,7 +5,10 @@ struct Orchestrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orchestrate",
         abstract: "Validate, render and deploy pet-backend from a declarative spec per environment.",
-        subcommands: [ValidateCommand.self, RenderCommand.self]
+        subcommands: [
+            ValidateCommand.self, RenderCommand.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, ReleasesCommand.self,
+            RollbackCommand.self, DownCommand.self, SupervisorCommand.self,
+        ]
     )
 }
 

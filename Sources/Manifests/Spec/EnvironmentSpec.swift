@@ -74,7 +74,7 @@ extension EnvironmentSpec {
             features: features ?? FeatureFlags(queue: true, cache: true, rateLimiting: true, performanceMonitoring: false),
             cors: cors ?? CORSSpec(origins: []), integrations: integrations ?? IntegrationsSpec(shopifyAdminAPIEndpoint: nil),
             secrets: secrets, scaling: scaling, resources: resources, health: health, deploy: deploy,
-            targets: targets ?? TargetsSpec(fly: nil, kubernetes: nil, defaultTarget: nil), slo: slo, backups: backups,
+            targets: targets ?? TargetsSpec(local: nil, fly: nil, kubernetes: nil, defaultTarget: nil), slo: slo, backups: backups,
             specHash: hash(of: source.root), locations: context.locations)
     }
 

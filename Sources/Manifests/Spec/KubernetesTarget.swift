@@ -26,30 +26,43 @@ extension KubernetesTarget: SpecReadable {
 /// `targets:` — where the environment can be deployed.
 public struct TargetsSpec: Sendable, Equatable {
     public enum Name: String, SpecEnum, Sendable {
-        case fly, kubernetes
+        case local, fly, kubernetes
     }
 
+    public var local: LocalTarget?
     public var fly: FlyTarget?
     public var kubernetes: KubernetesTarget?
     public var defaultTarget: Name?
+
+    public func isConfigured(_ name: Name) -> Bool {
+        switch name {
+        case .local: return local != nil
+        case .fly: return fly != nil
+        case .kubernetes: return kubernetes != nil
+        }
+    }
 }
 
 extension TargetsSpec: SpecReadable {
     static func read(_ node: SpecNode, at path: String, in context: ReadContext) -> TargetsSpec? {
         guard let map = MapReader(node, at: path, in: context) else { return nil }
+        let local = map.optional("local", as: LocalTarget.self)
         let fly = map.optional("fly", as: FlyTarget.self)
         let kubernetes = map.optional("kubernetes", as: KubernetesTarget.self)
         let defaultTarget = map.optional("default", as: Name.self)
-        let failed = (map.keys.contains("fly") && fly == nil) || (map.keys.contains("kubernetes") && kubernetes == nil)
+        let failed =
+            (map.keys.contains("local") && local == nil) || (map.keys.contains("fly") && fly == nil)
+            || (map.keys.contains("kubernetes") && kubernetes == nil)
         map.finish()
         if failed { return nil }
-        if let defaultTarget, (defaultTarget == .fly ? fly == nil : kubernetes == nil) {
+        let targets = TargetsSpec(local: local, fly: fly, kubernetes: kubernetes, defaultTarget: defaultTarget)
+        if let defaultTarget, !targets.isConfigured(defaultTarget) {
             context.error(
                 "the default target is \(defaultTarget.rawValue), but `targets.\(defaultTarget.rawValue)` is not configured",
                 at: context.locations[childPath(path, "default")], path: childPath(path, "default"),
                 fix: "add `targets.\(defaultTarget.rawValue):` or choose a configured target")
             return nil
         }
-        return TargetsSpec(fly: fly, kubernetes: kubernetes, defaultTarget: defaultTarget)
+        return targets
     }
 }

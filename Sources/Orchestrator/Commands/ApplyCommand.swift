@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Manifests
+
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply", abstract: "Roll out an environment (or a saved plan), gated on health, rolling back on failure.",
+        discussion: """
+            Runs the release command (migrations) before any new instance serves, replaces instances \
+            with the spec's strategy, waits for each to pass its health checks and, if one fails or \
+            crash-loops, returns to the last successful release. Exit codes: 0 live, 1 invalid input, \
+            3 failed and rolled back, 4 failed and the rollback failed too, 5 locked by another run, \
+            6 the saved plan is stale, 130 interrupted.
+            """)
+
+    @Argument(help: "The environment (dev), its spec file, or a plan saved by `plan --out`.")
+    var environment: String
+
+    @Option(help: "local, fly or kubernetes. Default: the spec's `targets.default`, else local.")
+    var target: TargetsSpec.Name?
+
+    @Option(name: .customLong("state-dir"), help: "Where the local target keeps its data, secrets and releases.")
+    var stateDirectory = ".orchestrate"
+
+    @OptionGroup var locations: SpecLocationOptions
+
+    @Option(help: "The pet-backend build to deploy. Default: the one built next to orchestrate.")
+    var binary: String?
+
+    @Flag(help: "Do not ask for confirmation (CI does not ask anyway: no terminal).")
+    var yes = false
+
+    @Flag(help: "Print the resulting release as JSON.")
+    var json = false
+
+    func run() async throws {
+        do {
+            let saved = try? JSONCoding.decode(SavedPlan.self, fromFile: environment)
+            var options = try DeployOptions.parse([saved?.environment ?? environment])
+            options.target = target
+            options.stateDirectory = saved?.stateDirectory ?? stateDirectory
+            options.locations.environmentsDirectory = saved?.environmentsDirectory ?? locations.environmentsDirectory
+            options.locations.templatesDirectory = saved?.templatesDirectory ?? locations.templatesDirectory
+            let spec = try options.loadSpec()
+            let platform = try options.platform(for: spec)
+            let lock = try options.lock(spec, command: "orchestrate apply \(spec.name)")
+            defer { lock.release() }
+            let live = try await platform.observe()
+            let plan: Plan
+            if let saved {
+                guard saved.plan.liveFingerprint == live.fingerprint else {
+                    throw DeployFailure(
+                        kind: .stalePlan, message: "\(environment) was planned against a live state that has changed since; plan again")
+                }
+                plan = saved.plan
+            } else {
+                let desired = try platform.desired(binary: binary ?? DeployOptions.defaultBinary)
+                plan = PlanBuilder.plan(environment: spec.name, target: platform.targetName, desired: desired, live: live)
+            }
+            Terminal.error(PlanPrinter.text(plan, style: TextStyle(colors: Terminal.colorsOnStandardError)))
+            guard plan.hasChanges else { return }
+            if !yes, isatty(STDIN_FILENO) == 1, !Terminal.confirm("Apply these changes to \(spec.name)?") {
+                throw DeployFailure(kind: .invalid, message: "apply cancelled; nothing was changed")
+            }
+            let deployer = Deployer(platform: platform, progress: Progress.reporter(), actor: DeployOptions.actor)
+            let release = try await Interruptible.run { try await deployer.apply(plan) }
+            let instances = try await platform.fleet.instances()
+            if json {
+                Terminal.out(try JSONCoding.encode(ReleaseReport(release: release, instances: instances)))
+            } else {
+                Terminal.out(
+                    "\(spec.name): \(release.name) is live on \(instances.count) instance(s): "
+                        + instances.map(\.address).joined(separator: " "))
+            }
+        } catch let code as ExitCode {
+            throw code
+        } catch {
+            throw FailureReport.exit(for: error)
+        }
+    }
+}
+
+struct ReleaseReport: Codable {
+    var release: ReleaseRecord
+    var instances: [InstanceStatus]
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import Manifests
+
+extension TargetsSpec.Name: ExpressibleByArgument {}
+
+/// What every deploy command takes: the environment, the target, where local state lives.
+struct DeployOptions: ParsableArguments {
+    @Argument(help: "The environment (dev) or its spec file.")
+    var environment: String
+
+    @Option(help: "local, fly or kubernetes. Default: the spec's `targets.default`, else local.")
+    var target: TargetsSpec.Name?
+
+    @Option(name: .customLong("state-dir"), help: "Where the local target keeps its data, secrets and releases.")
+    var stateDirectory = ".orchestrate"
+
+    @OptionGroup var locations: SpecLocationOptions
+
+    func loadSpec() throws -> EnvironmentSpec {
+        let path = EnvironmentArguments.path(for: environment, in: locations.environmentsDirectory)
+        switch SpecLoader.load(path: path, using: DiskFiles()) {
+        case .success(let spec): return spec
+        case .failure(let failure):
+            for diagnostic in failure.diagnostics { Terminal.error(diagnostic.description) }
+            throw DeployFailure(kind: .invalid, message: "\(path) is not valid; nothing was changed")
+        }
+    }
+
+    func platform(for spec: EnvironmentSpec) throws -> LocalPlatform {
+        let chosen = target ?? spec.targets.defaultTarget ?? .local
+        guard chosen == .local else {
+            throw DeployFailure(
+                kind: .invalid,
+                message:
+                    "deploying to \(chosen.rawValue) is not available yet; use `--target local` (render the \(chosen.rawValue) files with `orchestrate render`)"
+            )
+        }
+        return try LocalPlatform(
+            spec: spec, stateDirectory: absolute(stateDirectory),
+            templates: TemplateSet(directory: locations.templatesDirectory, files: DiskFiles()),
+            orchestratePath: Self.executablePath)
+    }
+
+    func lock(_ spec: EnvironmentSpec, command: String) throws -> DeployLock {
+        do {
+            let lock = try DeployLock(
+                directory: LocalPaths(stateDirectory: absolute(stateDirectory), environment: spec.name).root, environment: spec.name,
+                command: command)
+            if let previous = lock.interruptedHolder {
+                Terminal.error("note: the previous run, \(previous), did not finish; continuing from the state it left")
+            }
+            return lock
+        } catch let held as DeployLock.Held {
+            throw DeployFailure(kind: .locked, message: held.description)
+        }
+    }
+
+    private func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// `pet-backend` built next to this `orchestrate`.
+    static var defaultBinary: String {
+        URL(fileURLWithPath: executablePath).deletingLastPathComponent().appendingPathComponent("pet-backend").path
+    }
+
+    static var actor: String {
+        "\(UserName.current)@\(ProcessInfo.processInfo.hostName)"
+    }
+}
+
+/// Runs `body` so that Ctrl-C or SIGTERM cancels it (the engine stops between steps and
+/// records where it was) instead of killing the process mid-write.
+enum Interruptible {
+    static func run<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        let task = Task { try await body() }
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                Terminal.error("\ninterrupted: stopping after the current step (press Ctrl-C again to force)")
+                task.cancel()
+                signal(SIGINT, SIG_DFL)
+            }
+            source.resume()
+            sources.append(source)
+        }
+        defer { sources.forEach { $0.cancel() } }
+        return try await task.value
+    }
+}
+
+/// Prints a command's failure and exits with its code.
+enum FailureReport {
+    static func exit(for error: Error) -> ExitCode {
+        if let failure = error as? DeployFailure {
+            Terminal.error("error: \(failure.message)")
+            return failure.exitCode
+        }
+        if let code = error as? ExitCode { return code }
+        Terminal.error("error: \(error)")
+        return ExitCode(1)
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Show what apply would change: the spec and build against what is live.",
+        discussion: """
+            Exit codes: 0 success (with --detailed-exitcode: no changes), 2 changes (only with \
+            --detailed-exitcode), 1 error. Secret values are never shown: `(sensitive)`.
+            """)
+
+    @OptionGroup var options: DeployOptions
+
+    @Option(help: "The pet-backend build to deploy. Default: the one built next to orchestrate.")
+    var binary: String?
+
+    @Flag(help: "Print the plan as JSON.")
+    var json = false
+
+    @Flag(name: .customLong("detailed-exitcode"), help: "Exit 0 when there are no changes, 2 when there are.")
+    var detailedExitCode = false
+
+    @Option(help: "Save the plan; `orchestrate apply FILE` applies exactly it.")
+    var out: String?
+
+    func run() async throws {
+        do {
+            let spec = try options.loadSpec()
+            let platform = try options.platform(for: spec)
+            let desired = try platform.desired(binary: binary ?? DeployOptions.defaultBinary)
+            let plan = PlanBuilder.plan(
+                environment: spec.name, target: platform.targetName, desired: desired, live: try await platform.observe())
+            if let out { try JSONCoding.write(SavedPlan(plan: plan, options: options), toFile: out) }
+            if json {
+                Terminal.out(try JSONCoding.encode(plan))
+            } else {
+                Terminal.out(PlanPrinter.text(plan, style: TextStyle(colors: Terminal.colorsOnStandardOutput)))
+                if let out { Terminal.out("Saved to \(out); apply it with `orchestrate apply \(out)`.") }
+            }
+            if detailedExitCode && plan.hasChanges { throw ExitCode(2) }
+        } catch let code as ExitCode {
+            throw code
+        } catch {
+            throw FailureReport.exit(for: error)
+        }
+    }
+}
+
+/// A plan file: the plan plus the options it was made with, so apply can rebuild the platform.
+struct SavedPlan: Codable {
+    var plan: Plan
+    var environment: String
+    var stateDirectory: String
+    var environmentsDirectory: String
+    var templatesDirectory: String
+
+    init(plan: Plan, options: DeployOptions) {
+        self.plan = plan
+        environment = options.environment
+        stateDirectory = options.stateDirectory
+        environmentsDirectory = options.locations.environmentsDirectory
+        templatesDirectory = options.locations.templatesDirectory
+    }
+}

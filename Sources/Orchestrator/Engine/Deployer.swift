@@ -1,0 +1,130 @@
+import Foundation
+
+/// Everything a fleet-style platform offers the engine.
+protocol FleetPlatform: Sendable {
+    var targetName: String { get }
+    var fleet: any InstanceFleet { get }
+    var history: any ReleaseHistory { get }
+    func observe() async throws -> LiveState
+    /// Creates the supporting components the desired state lists and the live state lacks, and
+    /// returns the configuration to release with what only exists now filled in (secret digests).
+    func prepare(_ desired: DesiredState, progress: any ProgressReporter) async throws -> ReleaseConfiguration
+    /// Starts the supporting components (after a `down`, say) without changing anything else.
+    func startComponents(progress: any ProgressReporter) async throws
+    /// Runs the release command (migrations) with the release's build and settings; throws a
+    /// `RolloutFailure` naming the command when it fails.
+    func runReleaseCommand(of release: ReleaseRecord, progress: any ProgressReporter) async throws
+}
+
+/// apply and rollback, written once: release records, the release command, the rollout, and the
+/// automatic return to the last successful release when a rollout fails.
+struct Deployer {
+    let platform: any FleetPlatform
+    let progress: any ProgressReporter
+    let actor: String
+
+    func apply(_ plan: Plan) async throws -> ReleaseRecord {
+        let configuration = try await platform.prepare(plan.desired, progress: progress)
+        let history = platform.history
+        let current = try history.current()
+        if let current, current.configuration == configuration {
+            progress.step("converging instances to \(current.name)")
+            do {
+                try await rollout(to: current)
+            } catch let failure as RolloutFailure {
+                throw DeployFailure(kind: .rollbackFailed, message: "\(current.name) no longer starts healthy: \(failure)")
+            }
+            return current
+        }
+        var release = ReleaseRecord(
+            id: try history.nextID(), configuration: configuration, createdAt: Date(), createdBy: actor,
+            outcome: .inProgress)
+        try history.save(release)
+        progress.step("release \(release.name): \(release.configuration.artifact.reference) (\(release.configuration.artifact.digest))")
+        do {
+            try await platform.runReleaseCommand(of: release, progress: progress)
+        } catch let failure as RolloutFailure {
+            try finish(&release, .failed, message: "release command failed: \(failure.reason)")
+            throw DeployFailure(
+                kind: .rolledBack, message: "\(release.name) failed before any instance changed: \(failure)")
+        }
+        return try await rolloutOrRollBack(&release)
+    }
+
+    /// Returns to `target` (by default the last successful release before the current one) as a
+    /// new release carrying the target's build and configuration.
+    func rollback(to target: ReleaseRecord?) async throws -> ReleaseRecord {
+        let history = platform.history
+        let releases = try history.all()
+        let current = try history.current()
+        guard let target = target ?? releases.lastSuccessful(before: current) else {
+            throw DeployFailure(kind: .invalid, message: "there is no earlier successful release to roll back to")
+        }
+        var release = ReleaseRecord(
+            id: try history.nextID(), configuration: target.configuration, createdAt: Date(), createdBy: actor,
+            outcome: .inProgress, message: "rollback to \(target.name)", restores: target.id)
+        try history.save(release)
+        try await platform.startComponents(progress: progress)
+        progress.step("\(release.name): rolling back to \(target.name) (\(target.configuration.artifact.digest))")
+        return try await rolloutOrRollBack(&release)
+    }
+
+    private func rolloutOrRollBack(_ release: inout ReleaseRecord) async throws -> ReleaseRecord {
+        let history = platform.history
+        do {
+            try await rollout(to: release)
+            try finish(&release, .succeeded, message: release.message)
+            try history.setCurrent(release)
+            return release
+        } catch is CancellationError {
+            try finish(&release, .interrupted, message: "interrupted during the rollout; the next apply converges")
+            throw DeployFailure(kind: .interrupted, message: "\(release.name) interrupted; run apply again to converge")
+        } catch let failure as RolloutFailure {
+            try finish(&release, .failed, message: "\(failure.instance) failed \(failure.check): \(failure.reason)")
+            throw try await rollBack(after: release, failure: failure)
+        }
+    }
+
+    /// After a failed rollout: back to the last successful release, or, with none, stop what was started.
+    private func rollBack(after failed: ReleaseRecord, failure: RolloutFailure) async throws -> DeployFailure {
+        let history = platform.history
+        guard let target = try history.all().lastSuccessful(before: failed) else {
+            for instance in try await platform.fleet.instances() where instance.releaseID == failed.id {
+                try await platform.fleet.stop(instance.name)
+            }
+            return DeployFailure(
+                kind: .rolledBack, message: "\(failed.name) failed and there is no successful release to return to\n\(failure)")
+        }
+        progress.step("\(failed.name) failed; rolling back to \(target.name)")
+        var restore = ReleaseRecord(
+            id: try history.nextID(), configuration: target.configuration, createdAt: Date(), createdBy: actor,
+            outcome: .inProgress, message: "automatic rollback to \(target.name) after \(failed.name) failed", restores: target.id)
+        try history.save(restore)
+        do {
+            try await rollout(to: restore)
+            try finish(&restore, .succeeded, message: restore.message)
+            try history.setCurrent(restore)
+            return DeployFailure(
+                kind: .rolledBack, message: "\(failed.name) failed and was rolled back to \(target.name) (now \(restore.name))\n\(failure)")
+        } catch {
+            try finish(&restore, .failed, message: "rollback failed: \(error)")
+            return DeployFailure(
+                kind: .rollbackFailed, message: "\(failed.name) failed: \(failure)\nand the rollback to \(target.name) failed too: \(error)"
+            )
+        }
+    }
+
+    private func rollout(to release: ReleaseRecord) async throws {
+        let configurations = Dictionary(try platform.history.all().map { ($0.id, $0.configuration) }, uniquingKeysWith: { $1 })
+        let wanted = release.configuration
+        let rollout = Rollout(fleet: platform.fleet, progress: progress) { configurations[$0] == wanted }
+        try await rollout.run(to: release)
+    }
+
+    private func finish(_ release: inout ReleaseRecord, _ outcome: ReleaseRecord.Outcome, message: String?) throws {
+        release.outcome = outcome
+        release.finishedAt = Date()
+        release.message = message
+        try platform.history.save(release)
+    }
+}

@@ -1,0 +1,47 @@
+import Crypto
+import Foundation
+
+/// What a platform found running, in terms the plan compares against.
+struct LiveState: Codable, Sendable {
+    /// Supporting parts (a database, a cache, a secrets store) and whether each is there.
+    var components: [ComponentStatus]
+    /// The release the fleet is meant to run, as recorded by the last apply.
+    var current: ReleaseRecord?
+    var instances: [InstanceStatus]
+
+    /// Changes whenever anything a plan depends on changes; a saved plan is refused when it does.
+    var fingerprint: String {
+        var parts = components.map { "\($0.name)=\($0.present)" }
+        parts.append("current=\(current?.id ?? 0)")
+        parts += instances.map { "\($0.name)@\($0.releaseID)=\($0.state.rawValue)" }.sorted()
+        let digest = SHA256.hash(data: Array(parts.joined(separator: "\n").utf8))
+        return "sha256:" + digest.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+struct ComponentStatus: Codable, Sendable {
+    var name: String
+    var present: Bool
+    /// Where it is or what would be created: `PostgreSQL 15 on 127.0.0.1:55432`.
+    var detail: String
+}
+
+struct InstanceStatus: Codable, Sendable {
+    enum State: String, Codable, Sendable {
+        case running, starting, crashed, stopped
+    }
+
+    var name: String
+    var releaseID: Int
+    var address: String
+    var state: State
+    var healthy: Bool?
+    var restarts: Int
+    var pid: Int32?
+}
+
+/// What the spec asks for on one platform.
+struct DesiredState: Codable, Sendable {
+    var components: [ComponentStatus]
+    var configuration: ReleaseConfiguration
+}

@@ -1,0 +1,50 @@
+import Manifests
+
+/// The thing a release runs: a build, identified by digest, with the settings it runs under.
+struct Artifact: Codable, Equatable, Sendable {
+    /// `sha256:…` of the binary, or of the image manifest.
+    var digest: String
+    /// Where it comes from: a file path, or `repository@sha256:…`.
+    var reference: String
+}
+
+/// Everything that shapes the running instances of one release. Rolling back restores all of it,
+/// not only the build.
+struct ReleaseConfiguration: Codable, Equatable, Sendable {
+    var artifact: Artifact
+    var specHash: String
+    /// The non-secret environment of the service (`ServiceEnvironment`).
+    var variables: [String: String]
+    var secretNames: [String]
+    /// A keyed digest of the secret values, so changing a value is a change without showing it.
+    var secretsDigest: String
+    var replicas: Int
+    var strategy: DeploySpec.Strategy
+    var maxUnavailable: Int
+    var maxSurge: Int
+    var livenessPath: String
+    var detailedPath: String
+    var healthTimeoutSeconds: Int
+    var releaseCommand: [String]?
+    var releaseCommandTimeoutSeconds: Int
+
+    init(spec: EnvironmentSpec, artifact: Artifact, secretsDigest: String) {
+        let replicas = spec.scaling.replicas.min
+        self.artifact = artifact
+        specHash = spec.specHash
+        variables = Dictionary(ServiceEnvironment.variables(for: spec).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        secretNames = spec.secrets.map(\.name).sorted()
+        self.secretsDigest = secretsDigest
+        self.replicas = replicas
+        strategy = spec.deploy.strategy
+        maxUnavailable = spec.deploy.maxUnavailable.resolved(forTotal: replicas, roundUp: false)
+        maxSurge = spec.deploy.maxSurge.resolved(forTotal: replicas, roundUp: true)
+        livenessPath = spec.health.liveness?.path ?? spec.health.readiness?.path ?? "/healthz"
+        detailedPath = spec.health.detailedPath
+        healthTimeoutSeconds = Int(spec.deploy.healthTimeout.seconds)
+        releaseCommand = spec.deploy.releaseCommand
+        releaseCommandTimeoutSeconds = Int(spec.deploy.releaseCommandTimeout.seconds)
+    }
+}
+
+extension DeploySpec.Strategy: Codable {}

@@ -1,0 +1,131 @@
+import Foundation
+import Manifests
+
+/// The environment's own PostgreSQL on 127.0.0.1, data under the state folder, tuned with the
+/// spec's `ALTER SYSTEM` settings. Run as the `postgres` user when we are root (PostgreSQL
+/// refuses to run as root). `pg_ctl` daemonizes it, so it outlives this run.
+struct LocalPostgres: Sendable {
+    let paths: LocalPaths
+    let port: Int
+
+    static let databaseName = "pet_backend"
+
+    var detail: String { "PostgreSQL on 127.0.0.1:\(port), data in \(paths.postgresData)" }
+
+    var isInitialized: Bool { FileManager.default.fileExists(atPath: paths.postgresData + "/PG_VERSION") }
+
+    func isRunning() async -> Bool {
+        guard isInitialized, let bin = Self.binaryDirectory() else { return false }
+        let status = try? await ServiceUser.run("\(bin)/pg_ctl", ["-D", paths.postgresData, "status"], log: nil, timeout: .seconds(10))
+        return status == 0
+    }
+
+    static func url(port: Int, password: String) -> String {
+        "postgres://postgres:\(password)@127.0.0.1:\(port)/\(databaseName)?sslmode=disable"
+    }
+
+    /// Creates (initdb, database, tuning) or starts it, whichever is needed.
+    func ensure(password: String, tuningSQL: String, progress: any ProgressReporter) async throws {
+        guard let bin = Self.binaryDirectory() else {
+            throw LocalServiceError(
+                "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin); install it with `apt-get install postgresql`")
+        }
+        if await isRunning() { return }
+        let created = !isInitialized
+        if created {
+            progress.step("creating \(detail)")
+            try FileManager.default.createDirectory(atPath: paths.postgres, withIntermediateDirectories: true)
+            let passwordFile = paths.postgres + "/initdb.pw"
+            try AtomicFile.write(Data(password.utf8), to: passwordFile, permissions: 0o600)
+            defer { try? FileManager.default.removeItem(atPath: passwordFile) }
+            try ServiceUser.giveToServiceUser(paths.postgres)
+            let status = try await ServiceUser.run(
+                "\(bin)/initdb",
+                [
+                    "-D", paths.postgresData, "-U", "postgres", "--auth-local=peer", "--auth-host=scram-sha-256",
+                    "--pwfile=\(passwordFile)", "-E", "UTF8", "--locale=C",
+                ], log: paths.postgres + "/initdb.log", timeout: .seconds(120))
+            guard status == 0 else { throw LocalServiceError("initdb failed; see \(paths.postgres)/initdb.log") }
+        }
+        try await start(bin: bin, progress: progress)
+        if created {
+            try await psql(bin: bin, password: password, database: "postgres", ["-c", "CREATE DATABASE \(Self.databaseName)"])
+            let tuning = paths.postgres + "/tuning.sql"
+            try Data(tuningSQL.utf8).write(to: URL(fileURLWithPath: tuning))
+            try await psql(bin: bin, password: password, database: "postgres", ["-f", tuning])
+            progress.step("restarting PostgreSQL with the spec's tuning")
+            try await stop()
+            try await start(bin: bin, progress: progress)
+        }
+    }
+
+    private func start(bin: String, progress: any ProgressReporter) async throws {
+        progress.step("starting \(detail)")
+        let options = "-p \(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+        let status = try await ServiceUser.run(
+            "\(bin)/pg_ctl", ["-D", paths.postgresData, "-l", paths.postgresLog, "-w", "-t", "60", "-o", options, "start"],
+            log: paths.postgres + "/pg_ctl.log", timeout: .seconds(90))
+        guard status == 0 else {
+            throw LocalServiceError("PostgreSQL did not start on port \(port); see \(paths.postgresLog)")
+        }
+    }
+
+    func stop() async throws {
+        guard let bin = Self.binaryDirectory(), await isRunning() else { return }
+        _ = try await ServiceUser.run(
+            "\(bin)/pg_ctl", ["-D", paths.postgresData, "-m", "fast", "-w", "stop"], log: paths.postgres + "/pg_ctl.log",
+            timeout: .seconds(60))
+    }
+
+    private func psql(bin: String, password: String, database: String, _ arguments: [String]) async throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGPASSWORD"] = password
+        let status = try await ProcessLauncher.run(
+            "\(bin)/psql",
+            arguments: ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1"] + arguments,
+            environment: environment, logPath: paths.postgres + "/psql.log", timeout: .seconds(60))
+        guard status == 0 else {
+            throw LocalServiceError("psql \(arguments.joined(separator: " ")) failed; see \(paths.postgres)/psql.log")
+        }
+    }
+
+    /// The newest installed major version's binaries.
+    static func binaryDirectory() -> String? {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
+        return versions.last.map { "\(root)/\($0)/bin" }
+    }
+}
+
+struct LocalServiceError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// PostgreSQL's tools must not run as root: as root we switch to the `postgres` user for them.
+enum ServiceUser {
+    static var switching: Bool { getuid() == 0 }
+
+    static func run(_ path: String, _ arguments: [String], log: String?, timeout: Duration) async throws -> Int32? {
+        let command =
+            switching
+            ? ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", path] + arguments : [path] + arguments
+        return try await ProcessLauncher.run(
+            command[0], arguments: Array(command.dropFirst()), environment: ["PATH": "/usr/bin:/bin", "LANG": "C"], logPath: log,
+            timeout: timeout)
+    }
+
+    static func giveToServiceUser(_ path: String) throws {
+        guard switching else { return }
+        guard let user = getpwnam("postgres") else {
+            throw LocalServiceError("there is no `postgres` user to run PostgreSQL as; install the postgresql package")
+        }
+        let uid = user.pointee.pw_uid
+        let gid = user.pointee.pw_gid
+        chown(path, uid, gid)
+        let entries = FileManager.default.enumerator(atPath: path)
+        while let entry = entries?.nextObject() as? String {
+            chown("\(path)/\(entry)", uid, gid)
+        }
+    }
+}

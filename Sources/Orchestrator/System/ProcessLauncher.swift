@@ -1,0 +1,120 @@
+import CProcessSpawn
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Starts programs with posix_spawn: an empty signal mask (so they react to SIGTERM as under an
+/// init system, whatever this process blocks), only stdin/stdout/stderr inherited (so a daemon
+/// never keeps our pipes or lock file open), and optionally in a session of its own.
+enum ProcessLauncher {
+    struct LaunchError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Starts `path` and returns its pid; output (stdout and stderr) is appended to `logPath`.
+    static func spawn(
+        _ path: String, arguments: [String], environment: [String: String], logPath: String?, workingDirectory: String? = nil,
+        detached: Bool = false
+    ) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if detached { flags |= Int32(orchestrate_spawn_setsid_flag()) }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o640)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        orchestrate_spawn_add_closefrom(&actions, 3)
+        if let workingDirectory {
+            orchestrate_spawn_add_chdir(&actions, workingDirectory)
+        }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var child = pid_t()
+        let status = posix_spawn(&child, path, &actions, &attributes, argv, envp)
+        guard status == 0 else {
+            throw LaunchError(description: "cannot start \(path): \(String(cString: strerror(status)))")
+        }
+        return child
+    }
+
+    /// Runs a program to completion and returns its exit status (negative: killed by that signal).
+    /// Gives up after `timeout`, killing it, and returns nil.
+    static func run(
+        _ path: String, arguments: [String], environment: [String: String], logPath: String?, timeout: Duration
+    ) async throws -> Int32? {
+        let pid = try spawn(path, arguments: arguments, environment: environment, logPath: logPath)
+        if let status = await waitForExit(pid, timeout: timeout) { return status }
+        kill(pid, SIGKILL)
+        _ = await waitForExit(pid, timeout: .seconds(5))
+        return nil
+    }
+
+    /// Polls a child of this process for its exit without blocking a thread of the concurrency pool.
+    static func waitForExit(_ pid: pid_t, timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        repeat {
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid { return decode(status) }
+            if result < 0 { return nil }
+            try? await Task.sleep(for: .milliseconds(25))
+        } while ContinuousClock.now < deadline
+        return nil
+    }
+
+    static func decode(_ status: Int32) -> Int32 {
+        (status & 0x7f) == 0 ? (status >> 8) & 0xff : -(status & 0x7f)
+    }
+
+    static func isAlive(_ pid: pid_t) -> Bool {
+        pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+    }
+
+    /// Finds a program on PATH or in the given folders.
+    static func executable(_ name: String, searching extra: [String] = []) -> String? {
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        let folders = path.split(separator: ":").map(String.init) + extra
+        return folders.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
+
+extension ProcessLauncher {
+    /// Sends SIGTERM, waits up to `grace` for the process to go, then SIGKILL. Works for our own
+    /// children (reaped here) and for daemons an earlier run started.
+    static func terminate(_ pid: pid_t, grace: Duration) async {
+        guard isAlive(pid) else { return }
+        kill(pid, SIGTERM)
+        if await waitUntilGone(pid, timeout: grace) { return }
+        kill(pid, SIGKILL)
+        _ = await waitUntilGone(pid, timeout: .seconds(5))
+    }
+
+    static func waitUntilGone(_ pid: pid_t, timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        repeat {
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, WNOHANG)
+            if !isAlive(pid) { return true }
+            try? await Task.sleep(for: .milliseconds(25))
+        } while ContinuousClock.now < deadline
+        return false
+    }
+}
