@@ -41,6 +41,36 @@ struct CommandRunner {
     }
 }
 
+extension CommandRunner {
+    /// The same without holding a thread of the concurrency pool while the command runs (deploys
+    /// take seconds; on two cores a blocked pool thread stalls every other test).
+    static func run(_ arguments: [String], in directory: String = repositoryRoot) async throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardInput = FileHandle.nullDevice
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let outData = ErrorCollector(out.fileHandleForReading)
+        let errData = ErrorCollector(err.fileHandleForReading)
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        return Outcome(
+            status: status, stdout: String(decoding: outData.wait(), as: UTF8.self),
+            stderr: String(decoding: errData.wait(), as: UTF8.self))
+    }
+}
+
 private final class ErrorCollector: @unchecked Sendable {
     private var data = Data()
     private let done = DispatchSemaphore(value: 0)

@@ -24,6 +24,7 @@ struct Deployer {
     let actor: String
 
     func apply(_ plan: Plan) async throws -> ReleaseRecord {
+        try closeOrphanedReleases()
         let configuration = try await platform.prepare(plan.desired, progress: progress)
         let history = platform.history
         let current = try history.current()
@@ -54,6 +55,7 @@ struct Deployer {
     /// Returns to `target` (by default the last successful release before the current one) as a
     /// new release carrying the target's build and configuration.
     func rollback(to target: ReleaseRecord?) async throws -> ReleaseRecord {
+        try closeOrphanedReleases()
         let history = platform.history
         let releases = try history.all()
         let current = try history.current()
@@ -119,6 +121,13 @@ struct Deployer {
         let wanted = release.configuration
         let rollout = Rollout(fleet: platform.fleet, progress: progress) { configurations[$0] == wanted }
         try await rollout.run(to: release)
+    }
+
+    /// We hold the lock, so a release still in progress belongs to a run that was killed.
+    private func closeOrphanedReleases() throws {
+        for var release in try platform.history.all() where release.outcome == .inProgress {
+            try finish(&release, .interrupted, message: "its run stopped before it finished; a later apply converged")
+        }
     }
 
     private func finish(_ release: inout ReleaseRecord, _ outcome: ReleaseRecord.Outcome, message: String?) throws {

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The engine on the local platform, end to end: real `orchestrate` processes deploying real
+/// `pet-backend` builds with their own PostgreSQL and Redis. One environment goes through a
+/// whole life: first apply, no-change plan, new build, failing builds, rollback, lock, a killed
+/// apply, saved plans, down.
+@Suite(.serialized) struct LocalDeployTests {
+    @Test func anEnvironmentsWholeLifeOnThisMachine() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+
+        // First plan: everything is to be created.
+        let firstPlan = try await deployment.orchestrate(["plan", "--detailed-exitcode"])
+        #expect(firstPlan.status == 2, "\(firstPlan.stderr)")
+        #expect(firstPlan.stdout.contains("+ postgres") && firstPlan.stdout.contains("+ release"))
+        #expect(firstPlan.stdout.contains("secret JWT_SECRET: (sensitive)"))
+
+        // First apply: two healthy instances answering.
+        let first = try await deployment.orchestrate(["apply"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("v1 is live on 2 instance(s)"), "\(first.stdout)")
+        try await deployment.expectServing(release: 1, instances: 2)
+
+        // Nothing changed: exit 0.
+        let unchanged = try await deployment.orchestrate(["plan", "--detailed-exitcode"])
+        #expect(unchanged.status == 0, "\(unchanged.stdout)\(unchanged.stderr)")
+        #expect(unchanged.stdout.contains("No changes"))
+
+        // A new build: the plan shows the image change and apply rolls it out.
+        let buildB = try deployment.newBuild("b")
+        let changed = try await deployment.orchestrate(["plan", "--detailed-exitcode", "--binary", buildB])
+        #expect(changed.status == 2)
+        #expect(changed.stdout.contains("~ release") && changed.stdout.contains("image: sha256:"))
+        let second = try await deployment.orchestrate(["apply", "--binary", buildB])
+        #expect(second.status == 0, "\(second.stderr)")
+        try await deployment.expectServing(release: 2, instances: 2)
+
+        // A build that crash-loops: fails fast, rolls back to v2, exits 3 naming the instance and its log.
+        let crashing = try deployment.script(
+            "crash", body: "echo 'fatal: cannot load the payment provider configuration' >&2\nexit 3")
+        let started = ContinuousClock.now
+        let crashed = try await deployment.orchestrate(["apply", "--binary", crashing])
+        #expect(crashed.status == 3, "\(crashed.stderr)")
+        #expect(ContinuousClock.now - started < .seconds(20), "waited for the health timeout instead of failing fast")
+        #expect(crashed.stderr.contains("failed start-up: the process exited with status 3"), "\(crashed.stderr)")
+        #expect(crashed.stderr.contains("fatal: cannot load the payment provider configuration"))
+        #expect(crashed.stderr.range(of: "test-[0-9]+ failed", options: .regularExpression) != nil)
+        #expect(crashed.stderr.contains("rolled back to v2"))
+        try await deployment.expectServing(release: 4, instances: 2, digestOf: 2)
+
+        // A build that starts but never becomes healthy (its database is unreachable): the
+        // detailed health check fails, rollback, exit 3.
+        let unhealthy = try deployment.script(
+            "unhealthy", body: "DATABASE_URL=postgres://nobody:x@127.0.0.1:1/none exec \(deployment.goodBuild) \"$@\"")
+        let failedHealth = try await deployment.orchestrate(["apply", "--binary", unhealthy])
+        #expect(failedHealth.status == 3, "\(failedHealth.stderr)")
+        #expect(failedHealth.stderr.contains("failed GET /healthz/detailed: not healthy within 6s"), "\(failedHealth.stderr)")
+        try await deployment.expectServing(release: 6, instances: 2, digestOf: 2)
+
+        // Roll back to a named release: v1's build and configuration.
+        let rolledBack = try await deployment.orchestrate(["rollback", "--to", "v1"])
+        #expect(rolledBack.status == 0, "\(rolledBack.stderr)")
+        try await deployment.expectServing(release: 7, instances: 2, digestOf: 1)
+        let history = try await deployment.history()
+        #expect(history.releases.map(\.outcome) == ["succeeded", "succeeded", "failed", "succeeded", "failed", "succeeded", "succeeded"])
+
+        // A second apply while one runs is refused, naming the holder; killing the first leaves a
+        // state the next apply converges from.
+        let slow = try deployment.script("slow", body: "sleep 3\nexec \(deployment.goodBuild) \"$@\"")
+        let background = try deployment.startInBackground(["apply", "--binary", slow])
+        try await deployment.waitForLockHolder()
+        let refused = try await deployment.orchestrate(["apply", "--binary", slow])
+        #expect(refused.status == 5, "\(refused.stderr)")
+        #expect(refused.stderr.contains("is locked by `orchestrate apply test` by"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("(pid \(background.processIdentifier))"))
+        try await Task.sleep(for: .milliseconds(800))
+        kill(background.processIdentifier, SIGKILL)
+        background.waitUntilExit()
+        let converged = try await deployment.orchestrate(["apply", "--binary", slow])
+        #expect(converged.status == 0, "\(converged.stderr)")
+        #expect(converged.stderr.contains("did not finish; continuing from the state it left"))
+        try await deployment.expectServing(release: 9, instances: 2, digestOf: 8)
+        #expect(try await deployment.history().releases.first { $0.id == 8 }?.outcome == "interrupted")
+
+        // A saved plan applies exactly; one made before the live state moved is refused.
+        let planFile = deployment.root + "/good.plan.json"
+        #expect(try await deployment.orchestrate(["plan", "--out", planFile]).status == 0)
+        let stalePlanFile = deployment.root + "/stale.plan.json"
+        #expect(try await deployment.orchestrate(["plan", "--out", stalePlanFile, "--binary", buildB]).status == 0)
+        let savedApply = try await deployment.orchestrate(["apply", planFile], withEnvironment: false)
+        #expect(savedApply.status == 0, "\(savedApply.stderr)")
+        let stale = try await deployment.orchestrate(["apply", stalePlanFile], withEnvironment: false)
+        #expect(stale.status == 6, "\(stale.stderr)")
+        #expect(stale.stderr.contains("has changed since; plan again"))
+
+        // No secret value appears in anything the commands print or record.
+        try await deployment.expectNoSecretValueShown(in: [first, second, crashed, rolledBack, converged, firstPlan])
+
+        // down stops everything; data and history survive and apply brings it back.
+        let down = try await deployment.orchestrate(["down"])
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(try deployment.listening(deployment.basePort) == false)
+        let afterDown = try await deployment.orchestrate(["plan", "--detailed-exitcode"])
+        #expect(afterDown.status == 2 && afterDown.stdout.contains("+ postgres"))
+        let back = try await deployment.orchestrate(["apply"])
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(back.stderr.contains("converging instances to v10"), "\(back.stderr)")
+        try await deployment.expectServing(release: 10, instances: 2, digestOf: 1)
+    }
+}

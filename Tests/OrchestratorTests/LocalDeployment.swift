@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A scratch project with one environment, `test`, deployed with `--target local` into a state
+/// folder of its own on ports no other test uses.
+final class LocalDeployment: @unchecked Sendable {
+    let project: ScratchProject
+    let basePort: Int
+    var root: String { project.path }
+    var stateDirectory: String { root + "/.orchestrate" }
+    /// The pet-backend built with the tests.
+    let goodBuild: String
+
+    init() throws {
+        basePort = 21_000 + Int.random(in: 0..<400) * 100
+        let base = try String(contentsOfFile: CommandRunner.repositoryRoot + "/environments/base.yaml", encoding: .utf8)
+        let test = """
+            extends: base
+            features: { queue: false }
+            scaling:
+              replicas: { min: 2, max: 2 }
+            health:
+              liveness: { initialDelay: 1s }
+              readiness: { initialDelay: 1s }
+            deploy:
+              healthTimeout: 6s
+            targets:
+              local: { basePort: \(basePort) }
+              default: local
+            """
+        project = try ScratchProject(environments: ["base.yaml": base, "test.yaml": test])
+        goodBuild = URL(fileURLWithPath: CommandRunner.executable).deletingLastPathComponent().appendingPathComponent("pet-backend").path
+    }
+
+    func orchestrate(_ arguments: [String], withEnvironment: Bool = true) async throws -> CommandRunner.Outcome {
+        var full = Array(arguments.prefix(1))
+        if withEnvironment { full.append("test") }
+        full += arguments.dropFirst()
+        if withEnvironment, ["plan", "apply"].contains(arguments[0]), !arguments.contains("--binary") {
+            full += ["--binary", goodBuild]
+        }
+        full += ["--state-dir", stateDirectory]
+        return try await CommandRunner.run(full, in: root)
+    }
+
+    func startInBackground(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandRunner.executable)
+        process.arguments = [arguments[0], "test"] + arguments.dropFirst() + ["--state-dir", stateDirectory]
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func waitForLockHolder() async throws {
+        let note = stateDirectory + "/test/lock.holder.json"
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: note) {
+            try await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
+    /// The good build with bytes appended: runs the same, has another digest.
+    func newBuild(_ name: String) throws -> String {
+        let path = root + "/pet-backend-\(name)"
+        try FileManager.default.copyItem(atPath: goodBuild, toPath: path)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("build \(name)".utf8))
+        try handle.close()
+        return path
+    }
+
+    /// A "build" that runs migrations with the good build and otherwise does `body`.
+    func script(_ name: String, body: String) throws -> String {
+        let path = root + "/build-\(name).sh"
+        let text = "#!/bin/sh\nif [ \"$1\" = migrate ]; then exec \(goodBuild) \"$@\"; fi\n\(body)\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o755)
+        return path
+    }
+
+    struct Status: Decodable {
+        struct Instance: Decodable {
+            var name: String
+            var releaseID: Int
+            var address: String
+            var state: String
+            var healthy: Bool?
+        }
+        struct Current: Decodable {
+            var id: Int
+            var configuration: Configuration
+        }
+        struct Configuration: Decodable {
+            var artifact: ArtifactInfo
+        }
+        struct ArtifactInfo: Decodable {
+            var digest: String
+        }
+        var current: Current?
+        var instances: [Instance]
+    }
+
+    struct History: Decodable {
+        struct Release: Decodable {
+            var id: Int
+            var outcome: String
+            var configuration: Status.Configuration
+        }
+        var current: Int?
+        var releases: [Release]
+    }
+
+    func history() async throws -> History {
+        let outcome = try await orchestrate(["releases", "--json"])
+        return try JSONDecoder().decode(History.self, from: Data(outcome.stdout.utf8))
+    }
+
+    /// `release` is current, `instances` of it run healthy and answer /healthz, and (optionally)
+    /// it runs the build of release `digestOf`.
+    func expectServing(
+        release: Int, instances: Int, digestOf: Int? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let outcome = try await orchestrate(["status", "--json"])
+        let status = try JSONDecoder().decode(Status.self, from: Data(outcome.stdout.utf8))
+        #expect(status.current?.id == release, sourceLocation: sourceLocation)
+        #expect(status.instances.count == instances, "\(outcome.stdout)", sourceLocation: sourceLocation)
+        for instance in status.instances {
+            #expect(instance.releaseID == release && instance.state == "running", "\(instance)", sourceLocation: sourceLocation)
+            #expect(instance.healthy == true, "\(instance.name)", sourceLocation: sourceLocation)
+            let url = try #require(URL(string: instance.address + "/healthz"))
+            let (_, response) = try await URLSession.shared.data(from: url)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200, sourceLocation: sourceLocation)
+        }
+        if let digestOf {
+            let releases = try await history().releases
+            let expected = releases.first { $0.id == digestOf }?.configuration.artifact.digest
+            #expect(status.current?.configuration.artifact.digest == expected, sourceLocation: sourceLocation)
+        }
+    }
+
+    func expectNoSecretValueShown(in outcomes: [CommandRunner.Outcome]) async throws {
+        let secrets = try String(contentsOfFile: stateDirectory + "/test/secrets.env", encoding: .utf8)
+        let values = secrets.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
+            line.firstIndex(of: "=").map { String(line[line.index(after: $0)...]) }
+        }
+        #expect(values.count >= 7)
+        var texts = outcomes.flatMap { [$0.stdout, $0.stderr] }
+        texts.append(try await orchestrate(["status", "--json"]).stdout)
+        texts.append(try await orchestrate(["releases", "--json"]).stdout)
+        let records = try FileManager.default.contentsOfDirectory(atPath: stateDirectory + "/test/releases")
+        for record in records {
+            texts.append(try String(contentsOfFile: stateDirectory + "/test/releases/" + record, encoding: .utf8))
+        }
+        for value in values {
+            #expect(!texts.contains { $0.contains(value) }, "a secret value was shown")
+        }
+    }
+
+    func listening(_ port: Int) throws -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    /// Stops whatever the test left running, even after a failure.
+    func tearDown() {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandRunner.executable)
+        process.arguments = ["down", "test", "--state-dir", stateDirectory]
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try? process.run()
+        process.waitUntilExit()
+    }
+}
