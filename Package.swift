@@ -36,14 +36,16 @@ let package = Package(
         .executableTarget(
             name: "Orchestrator",
             dependencies: [
-                "Manifests", "CProcessSpawn",
+                "Manifests", "CProcessSpawn", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(name: "CProcessSpawn"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "RESP",
             dependencies: [
@@ -82,7 +84,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests"], exclude: ["Golden"]),
-        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Manifests"]),
+        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Manifests", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -29,14 +29,20 @@ ensure_swift() {
   fi
 }
 
-# Debian packages the tests start as real servers (PostgreSQL, Redis) or call (psql, setpriv).
+# Debian packages the tests start as real servers (PostgreSQL, Redis, an OCI registry) or call
+# (psql, setpriv; skopeo, umoci, runc and htpasswd to check images; zlib for gzip layers).
 ensure_debian_packages() {
   local missing=()
+  [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
   [ -d /usr/lib/postgresql ] && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
   command -v psql >/dev/null || missing+=(postgresql-client)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v setpriv >/dev/null || missing+=(util-linux)
-  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  command -v curl >/dev/null || missing+=(curl)
+  for tool in "$@"; do
+    local package=${tool#*:} command=${tool%%:*}
+    command -v "$command" >/dev/null || missing+=("$package")
+  done
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} with apt-get"
     apt-get update -qq

@@ -7,7 +7,7 @@ struct Orchestrate: AsyncParsableCommand {
         abstract: "Validate, render and deploy pet-backend from a declarative spec per environment.",
         subcommands: [
             ValidateCommand.self, RenderCommand.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, ReleasesCommand.self,
-            RollbackCommand.self, DownCommand.self, SupervisorCommand.self,
+            RollbackCommand.self, DownCommand.self, BuildCommand.self, SupervisorCommand.self,
         ]
     )
 }

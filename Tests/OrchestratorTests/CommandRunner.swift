@@ -44,8 +44,11 @@ struct CommandRunner {
 extension CommandRunner {
     /// The same without holding a thread of the concurrency pool while the command runs (deploys
     /// take seconds; on two cores a blocked pool thread stalls every other test).
-    static func run(_ arguments: [String], in directory: String = repositoryRoot) async throws -> Outcome {
+    static func run(
+        _ arguments: [String], in directory: String = repositoryRoot, environment: [String: String] = [:]
+    ) async throws -> Outcome {
         let process = Process()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)

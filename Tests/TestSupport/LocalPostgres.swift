@@ -80,7 +80,7 @@ public final class LocalPostgres: @unchecked Sendable {
     }
 
     @discardableResult
-    static func runBlocking(_ command: String, _ arguments: [String], log: String? = nil) throws -> Int32 {
+    public static func runBlocking(_ command: String, _ arguments: [String], log: String? = nil) throws -> Int32 {
         let process = try makeProcess(command, arguments, log: log)
         try process.run()
         process.waitUntilExit()
