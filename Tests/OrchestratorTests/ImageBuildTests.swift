@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func pushToARegistryWithBasicAuth() async throws {
-        let registry = try LocalRegistry(user: (name: "deployer", password: "correct-horse-battery"))
+        let registry = try LocalRegistry(auth: .basic(user: "deployer", password: "correct-horse-battery"))
         defer {
             registry.stop()
             try? FileManager.default.removeItem(atPath: scratch)

@@ -87,6 +87,16 @@ import Testing
         try await deployment.expectServing(release: 9, instances: 2, digestOf: 8)
         #expect(try await deployment.history().releases.first { $0.id == 8 }?.outcome == "interrupted")
 
+        // Ctrl-C: the run stops after its current step, records the release as interrupted, exits 130.
+        let slower = try deployment.script("slower", body: "sleep 4\nexec \(deployment.goodBuild) \"$@\"")
+        let interrupted = try deployment.startInBackground(["apply", "--binary", slower])
+        try await deployment.waitForLockHolder()
+        try await Task.sleep(for: .milliseconds(800))
+        kill(interrupted.processIdentifier, SIGINT)
+        interrupted.waitUntilExit()
+        #expect(interrupted.terminationStatus == 130)
+        #expect(try await deployment.history().releases.first { $0.id == 10 }?.outcome == "interrupted")
+
         // A saved plan applies exactly; one made before the live state moved is refused.
         let planFile = deployment.root + "/good.plan.json"
         #expect(try await deployment.orchestrate(["plan", "--out", planFile]).status == 0)
@@ -109,7 +119,7 @@ import Testing
         #expect(afterDown.status == 2 && afterDown.stdout.contains("+ postgres"))
         let back = try await deployment.orchestrate(["apply"])
         #expect(back.status == 0, "\(back.stderr)")
-        #expect(back.stderr.contains("converging instances to v10"), "\(back.stderr)")
-        try await deployment.expectServing(release: 10, instances: 2, digestOf: 1)
+        #expect(back.stderr.contains("converging instances to v11"), "\(back.stderr)")
+        try await deployment.expectServing(release: 11, instances: 2, digestOf: 1)
     }
 }

@@ -25,8 +25,8 @@ struct LocalFleet: InstanceFleet {
 
     private func status(_ record: InstanceRecord) -> InstanceStatus {
         let state = try? JSONCoding.decode(SupervisorState.self, fromFile: record.stateFile)
-        let supervised = record.supervisorPID.map(ProcessLauncher.isAlive) ?? false
-        let childAlive = state?.childPID.map(ProcessLauncher.isAlive) ?? false
+        let supervised = supervisorAlive(record)
+        let childAlive = childAlive(record, state)
         let current: InstanceStatus.State = !supervised ? .stopped : childAlive ? .running : (state?.starts ?? 0) > 0 ? .crashed : .starting
         return InstanceStatus(
             name: record.name, releaseID: record.releaseID, address: "http://127.0.0.1:\(record.port)", state: current,
@@ -61,10 +61,11 @@ struct LocalFleet: InstanceFleet {
 
     func stop(_ name: String) async throws {
         guard let record = try records().first(where: { $0.name == name }) else { return }
-        if let supervisor = record.supervisorPID {
+        let state = try? JSONCoding.decode(SupervisorState.self, fromFile: record.stateFile)
+        if let supervisor = record.supervisorPID, supervisorAlive(record) {
             await ProcessLauncher.terminate(supervisor, grace: .seconds(35))
         }
-        if let child = (try? JSONCoding.decode(SupervisorState.self, fromFile: record.stateFile))?.childPID {
+        if let child = state?.childPID, childAlive(record, state) {
             await ProcessLauncher.terminate(child, grace: .seconds(5))
         }
         try? FileManager.default.removeItem(atPath: record.stateFile)
@@ -80,18 +81,29 @@ struct LocalFleet: InstanceFleet {
     func probe(_ name: String, path: String) async -> ProbeResult {
         guard let record = try? records().first(where: { $0.name == name }) else { return .crashLooping("its record is gone") }
         let state = try? JSONCoding.decode(SupervisorState.self, fromFile: record.stateFile)
-        let childAlive = state?.childPID.map(ProcessLauncher.isAlive) ?? false
-        if let state, state.starts - (childAlive ? 1 : 0) >= 2 {
+        let alive = childAlive(record, state)
+        // Exited twice, and recently: a process that crashed long ago and runs fine since is not looping.
+        let recent = state?.lastExitAt.map { Date().timeIntervalSince($0) < 60 } ?? false
+        if let state, state.starts - (alive ? 1 : 0) >= 2, recent || !alive {
             let exit = state.lastExitStatus.map { $0 < 0 ? "killed by signal \(-$0)" : "exited with status \($0)" } ?? "exited"
             return .crashLooping("the process \(exit) and was restarted \(max(state.starts - 1, 0)) time(s)")
         }
-        if !(record.supervisorPID.map(ProcessLauncher.isAlive) ?? false) { return .crashLooping("its supervisor is not running") }
+        if !supervisorAlive(record) { return .crashLooping("its supervisor is not running") }
         return await HTTPProbe.get("http://127.0.0.1:\(record.port)\(path)")
     }
 
     func recentLog(of name: String, lines: Int) -> [String] {
         guard let text = try? String(contentsOfFile: paths.instanceLog(name), encoding: .utf8) else { return [] }
         return text.split(separator: "\n", omittingEmptySubsequences: true).suffix(lines).map { String($0.prefix(400)) }
+    }
+
+    private func supervisorAlive(_ record: InstanceRecord) -> Bool {
+        record.supervisorPID.map { ProcessLauncher.isAlive($0, running: paths.instance(record.name)) } ?? false
+    }
+
+    private func childAlive(_ record: InstanceRecord, _ state: SupervisorState?) -> Bool {
+        guard let child = state?.childPID, let supervisor = record.supervisorPID else { return false }
+        return ProcessLauncher.isAlive(child, childOf: supervisor)
     }
 
     private func nextNumber() throws -> Int {

@@ -14,7 +14,8 @@ struct LocalRedis: Sendable {
 
     var runningPID: pid_t? {
         guard let text = try? String(contentsOfFile: paths.redisPidFile, encoding: .utf8),
-            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), ProcessLauncher.isAlive(pid)
+            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+            ProcessLauncher.isAlive(pid, running: "redis-server")
         else { return nil }
         return pid
     }

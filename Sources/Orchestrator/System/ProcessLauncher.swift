@@ -87,6 +87,23 @@ enum ProcessLauncher {
         pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
     }
 
+    /// Alive and still the program we started: after a reboot a recorded pid may belong to
+    /// something else, which must never be signalled.
+    static func isAlive(_ pid: pid_t, running fragment: String) -> Bool {
+        guard isAlive(pid), let command = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
+        return String(decoding: command.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(fragment)
+    }
+
+    /// Alive and a child of `parent` (the program may have exec'd something else since).
+    static func isAlive(_ pid: pid_t, childOf parent: pid_t) -> Bool {
+        guard isAlive(pid), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let closing = stat.lastIndex(of: ")")
+        else { return false }
+        // After "pid (comm)": state, then the parent's pid.
+        let fields = stat[stat.index(after: closing)...].split(separator: " ")
+        return fields.count > 1 && pid_t(fields[1]) == parent
+    }
+
     /// Finds a program on PATH or in the given folders.
     static func executable(_ name: String, searching extra: [String] = []) -> String? {
         if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }

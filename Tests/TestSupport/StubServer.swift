@@ -8,23 +8,23 @@ import TestSupport
 
 /// A local HTTP server a test stands in for an outside service with (Clerk's JWKS endpoint,
 /// Sentry, the Shopify Admin API). It records what it receives and stops with the test.
-final class StubServer: Sendable {
-    struct Received: Sendable {
-        var method: String
-        var path: String
+public final class StubServer: Sendable {
+    public struct Received: Sendable {
+        public var method: String
+        public var path: String
         /// By lower-case name.
-        var headers: [String: String]
-        var body: String
+        public var headers: [String: String]
+        public var body: String
     }
 
-    let port: Int
+    public let port: Int
     private let received = RequestLog()
     private let task: Task<Void, Error>
 
-    var url: String { "http://127.0.0.1:\(port)" }
-    var requests: [Received] { received.entries.withLock { $0 } }
+    public var url: String { "http://127.0.0.1:\(port)" }
+    public var requests: [Received] { received.entries.withLock { $0 } }
 
-    init(routes: [String: (status: HTTPResponse.Status, body: String)]) async throws {
+    public init(routes: [String: (status: HTTPResponse.Status, body: String)]) async throws {
         let port = LocalProcess.freePort()
         self.port = port
         let router = Router()
@@ -70,14 +70,14 @@ final class RequestLog: Sendable {
 }
 
 /// Middleware from a closure, for the stub's request log.
-struct ClosureMiddleware<Context: RequestContext>: RouterMiddleware {
+public struct ClosureMiddleware<Context: RequestContext>: RouterMiddleware {
     let body: @Sendable (Request, Context, (Request, Context) async throws -> Response) async throws -> Response
 
-    init(_ body: @escaping @Sendable (Request, Context, (Request, Context) async throws -> Response) async throws -> Response) {
+    public init(_ body: @escaping @Sendable (Request, Context, (Request, Context) async throws -> Response) async throws -> Response) {
         self.body = body
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         try await body(request, context, next)
     }
 }
