@@ -13,16 +13,8 @@ struct ApplyCommand: AsyncParsableCommand {
             6 the saved plan is stale, 130 interrupted.
             """)
 
-    @Argument(help: "The environment (dev), its spec file, or a plan saved by `plan --out`.")
-    var environment: String
-
-    @Option(help: "local, fly or kubernetes. Default: the spec's `targets.default`, else local.")
-    var target: TargetsSpec.Name?
-
-    @Option(name: .customLong("state-dir"), help: "Where the local target keeps its data, secrets and releases.")
-    var stateDirectory = ".orchestrate"
-
-    @OptionGroup var locations: SpecLocationOptions
+    /// Its environment argument may also be a plan saved by `plan --out`.
+    @OptionGroup var given: DeployOptions
 
     @Option(help: "The pet-backend build to deploy. Default: the one built next to orchestrate.")
     var binary: String?
@@ -34,13 +26,15 @@ struct ApplyCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        do {
-            let saved = try? JSONCoding.decode(SavedPlan.self, fromFile: environment)
-            var options = try DeployOptions.parse([saved?.environment ?? environment])
-            options.target = target
-            options.stateDirectory = saved?.stateDirectory ?? stateDirectory
-            options.locations.environmentsDirectory = saved?.environmentsDirectory ?? locations.environmentsDirectory
-            options.locations.templatesDirectory = saved?.templatesDirectory ?? locations.templatesDirectory
+        try await FailureReport.reporting {
+            let saved = try? JSONCoding.decode(SavedPlan.self, fromFile: given.environment)
+            var options = given
+            if let saved {
+                options.environment = saved.environment
+                options.stateDirectory = saved.stateDirectory
+                options.locations.environmentsDirectory = saved.environmentsDirectory
+                options.locations.templatesDirectory = saved.templatesDirectory
+            }
             let spec = try options.loadSpec()
             let platform = try options.platform(for: spec)
             let lock = try options.lock(spec, command: "orchestrate apply \(spec.name)")
@@ -50,7 +44,8 @@ struct ApplyCommand: AsyncParsableCommand {
             if let saved {
                 guard saved.plan.liveFingerprint == live.fingerprint else {
                     throw DeployFailure(
-                        kind: .stalePlan, message: "\(environment) was planned against a live state that has changed since; plan again")
+                        kind: .stalePlan,
+                        message: "\(given.environment) was planned against a live state that has changed since; plan again")
                 }
                 plan = saved.plan
             } else {
@@ -72,10 +67,6 @@ struct ApplyCommand: AsyncParsableCommand {
                     "\(spec.name): \(release.name) is live on \(instances.count) instance(s): "
                         + instances.map(\.address).joined(separator: " "))
             }
-        } catch let code as ExitCode {
-            throw code
-        } catch {
-            throw FailureReport.exit(for: error)
         }
     }
 }

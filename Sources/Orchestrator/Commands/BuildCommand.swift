@@ -27,7 +27,7 @@ struct BuildCommand: AsyncParsableCommand {
     var username: String?
 
     func run() async throws {
-        do {
+        try await FailureReport.reporting {
             let progress = Progress.reporter()
             let binary: String
             if let given = self.binary {
@@ -59,10 +59,6 @@ struct BuildCommand: AsyncParsableCommand {
             try await client.putManifest(image.manifest, tag: pushTag)
             progress.step("pushed \(reference):\(pushTag)")
             Terminal.out("\(reference)@\(image.manifest.digest)")
-        } catch let code as ExitCode {
-            throw code
-        } catch {
-            throw FailureReport.exit(for: error)
         }
     }
 

@@ -6,7 +6,7 @@ extension TargetsSpec.Name: ExpressibleByArgument {}
 
 /// What every deploy command takes: the environment, the target, where local state lives.
 struct DeployOptions: ParsableArguments {
-    @Argument(help: "The environment (dev) or its spec file.")
+    @Argument(help: "The environment (dev) or its spec file; for apply, also a plan saved by `plan --out`.")
     var environment: String
 
     @Option(help: "local, fly or kubernetes. Default: the spec's `targets.default`, else local.")
@@ -98,6 +98,17 @@ enum Interruptible {
 
 /// Prints a command's failure and exits with its code.
 enum FailureReport {
+    /// Runs a command's body; any failure becomes its message on stderr and its exit code.
+    static func reporting(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let code as ExitCode {
+            throw code
+        } catch {
+            throw exit(for: error)
+        }
+    }
+
     static func exit(for error: Error) -> ExitCode {
         if let failure = error as? DeployFailure {
             Terminal.error("error: \(failure.message)")

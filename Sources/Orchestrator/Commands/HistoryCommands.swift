@@ -11,7 +11,7 @@ struct ReleasesCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        do {
+        try await FailureReport.reporting {
             let spec = try options.loadSpec()
             let platform = try options.platform(for: spec)
             let releases = try platform.history.all()
@@ -33,10 +33,6 @@ struct ReleasesCommand: AsyncParsableCommand {
                 ])
             }
             Terminal.out(Table.render(rows))
-        } catch let code as ExitCode {
-            throw code
-        } catch {
-            throw FailureReport.exit(for: error)
         }
     }
 
@@ -61,7 +57,7 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        do {
+        try await FailureReport.reporting {
             let spec = try options.loadSpec()
             let platform = try options.platform(for: spec)
             let live = try await platform.observe()
@@ -82,10 +78,6 @@ struct StatusCommand: AsyncParsableCommand {
                 ])
             }
             Terminal.out(live.instances.isEmpty ? "  no instances" : Table.render(rows))
-        } catch let code as ExitCode {
-            throw code
-        } catch {
-            throw FailureReport.exit(for: error)
         }
     }
 }
@@ -97,17 +89,13 @@ struct DownCommand: AsyncParsableCommand {
     @OptionGroup var options: DeployOptions
 
     func run() async throws {
-        do {
+        try await FailureReport.reporting {
             let spec = try options.loadSpec()
             let platform = try options.platform(for: spec)
             let lock = try options.lock(spec, command: "orchestrate down \(spec.name)")
             defer { lock.release() }
             try await platform.down(progress: Progress.reporter())
             Terminal.out("\(spec.name): stopped; `orchestrate apply \(spec.name)` starts it again with its data")
-        } catch let code as ExitCode {
-            throw code
-        } catch {
-            throw FailureReport.exit(for: error)
         }
     }
 }

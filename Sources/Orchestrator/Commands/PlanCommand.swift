@@ -24,7 +24,7 @@ struct PlanCommand: AsyncParsableCommand {
     var out: String?
 
     func run() async throws {
-        do {
+        try await FailureReport.reporting {
             let spec = try options.loadSpec()
             let platform = try options.platform(for: spec)
             let desired = try platform.desired(binary: binary ?? DeployOptions.defaultBinary)
@@ -38,10 +38,6 @@ struct PlanCommand: AsyncParsableCommand {
                 if let out { Terminal.out("Saved to \(out); apply it with `orchestrate apply \(out)`.") }
             }
             if detailedExitCode && plan.hasChanges { throw ExitCode(2) }
-        } catch let code as ExitCode {
-            throw code
-        } catch {
-            throw FailureReport.exit(for: error)
         }
     }
 }

@@ -15,7 +15,7 @@ struct RollbackCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        do {
+        try await FailureReport.reporting {
             let spec = try options.loadSpec()
             let platform = try options.platform(for: spec)
             let lock = try options.lock(spec, command: "orchestrate rollback \(spec.name)")
@@ -40,10 +40,6 @@ struct RollbackCommand: AsyncParsableCommand {
             } else {
                 Terminal.out("\(spec.name): \(release.name) (\(release.message ?? "rollback")) is live on \(instances.count) instance(s)")
             }
-        } catch let code as ExitCode {
-            throw code
-        } catch {
-            throw FailureReport.exit(for: error)
         }
     }
 }
