@@ -77,6 +77,7 @@ struct BackendApplication: Sendable {
         if let limiter { api.add(middleware: limiter) }
         let cache = DesignCache(
             redis: configuration.enableCache ? redis : nil, prefix: configuration.redisPrefix, ttlSeconds: configuration.redisTTLSeconds,
+            near: configuration.nearCacheMilliseconds > 0 ? NearCache(lifetime: .milliseconds(configuration.nearCacheMilliseconds)) : nil,
             metrics: metrics, logger: logger)
         DesignRoutes(
             store: DesignStore(

@@ -172,7 +172,10 @@ import Testing
             #expect((try given.json()["error"] as? [String: Any])?["requestId"] as? String == "abc-123")
             let hostile = try await client.execute(uri: "/api/designs", method: .get, headers: [.requestID: "bad id\u{7F}"])
             #expect(hostile.headers[.requestID] != "bad id\u{7F}")
-            #expect(hostile.headers[.requestID]?.count == 36)
+            let generated = try #require(hostile.headers[.requestID])
+            #expect(generated.range(of: "^[0-9a-f]+-[0-9a-f]+$", options: .regularExpression) != nil, "\(generated)")
+            let next = try await client.execute(uri: "/api/designs", method: .get)
+            #expect(next.headers[.requestID] != generated, "every request gets its own id")
         }
     }
 

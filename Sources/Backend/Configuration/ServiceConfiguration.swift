@@ -35,6 +35,9 @@ struct ServiceConfiguration: Sendable {
     var logLevel: String
     var enableQueue: Bool
     var enableCache: Bool
+    /// How long an instance keeps its own copy of a cached design (0: never); bounds how stale a
+    /// read on another instance can be after a write.
+    var nearCacheMilliseconds: Int
     var enableRateLimiting: Bool
     var enablePerformanceMonitoring: Bool
     /// Requests per minute allowed per client IP, and per signed-in user.
@@ -87,6 +90,7 @@ struct ServiceConfiguration: Sendable {
             logLevel: check.choice("LOG_LEVEL", key: "log.level", default: LogLevelName.info).rawValue,
             enableQueue: check.bool("ENABLE_QUEUE", key: "enable.queue", default: true),
             enableCache: check.bool("ENABLE_CACHE", key: "enable.cache", default: true),
+            nearCacheMilliseconds: check.int("CACHE_LOCAL_TTL_MS", key: "cache.local.ttl.ms", default: 1000, in: 0...60_000),
             enableRateLimiting: check.bool("ENABLE_RATE_LIMITING", key: "enable.rate.limiting", default: true),
             enablePerformanceMonitoring: check.bool("ENABLE_PERFORMANCE_MONITORING", key: "enable.performance.monitoring", default: false),
             rateLimitPerMinute: check.int("RATE_LIMIT_PER_MINUTE", key: "rate.limit.per.minute", default: 600, in: 1...1_000_000),

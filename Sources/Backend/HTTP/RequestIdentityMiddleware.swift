@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 
 /// Gives every request an id (the caller's `X-Request-Id` when it is sane, else a new one),
 /// puts it in every log line and error body and in the response, turns any error into a JSON
@@ -15,7 +16,7 @@ struct RequestIdentityMiddleware: RouterMiddleware {
         -> Response
     {
         var context = context
-        let requestID = Self.acceptableID(request.headers[.requestID]) ?? UUID().uuidString.lowercased()
+        let requestID = Self.acceptableID(request.headers[.requestID]) ?? RequestIDs.next()
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         let started = ContinuousClock.now
@@ -71,5 +72,21 @@ extension HTTPField.Name {
     private static func named(_ name: String) -> HTTPField.Name {
         guard let field = HTTPField.Name(name) else { preconditionFailure("invalid header name literal \(name)") }
         return field
+    }
+}
+
+/// New request ids: a random prefix chosen at start-up and a counter. Unique without a system
+/// call per request (Foundation's `UUID()` opens /dev/urandom each time on Linux, which showed
+/// up as 5 % of a cached read's CPU). Ids only need to be unique, not secret.
+enum RequestIDs {
+    private static let prefix: String = {
+        var generator = SystemRandomNumberGenerator()
+        return String(generator.next() as UInt64, radix: 16)
+    }()
+    private static let counter = Atomic<UInt64>(0)
+
+    static func next() -> String {
+        let number = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        return "\(prefix)-\(String(number, radix: 16))"
     }
 }
