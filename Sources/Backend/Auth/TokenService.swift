@@ -66,7 +66,7 @@ struct TokenService: Sendable {
 
     /// The `alg` of a compact JWT's header, without verifying anything.
     static func algorithm(of token: String) -> String? {
-        guard let header = token.split(separator: ".", maxSplits: 1).first, let data = CursorSigner.data(base64URL: String(header)) else {
+        guard let header = token.split(separator: ".", maxSplits: 1).first, let data = CursorSigner.bytes(base64URL: header) else {
             return nil
         }
         let text = String(decoding: data, as: UTF8.self).filter { !$0.isWhitespace }

@@ -18,45 +18,74 @@ enum MessageSignature {
 }
 
 /// Opaque pagination cursors signed with SESSION_SECRET, so a client cannot forge one to page
-/// through another user's designs or inject values into the keyset query.
+/// through another user's designs or inject values into the keyset query. The payload is
+/// binary (milliseconds, the id's 16 bytes, the user id) and base64url-encoded byte by byte:
+/// JSON and Foundation's string replacing made this 12 % of a list request's CPU.
 struct CursorSigner: Sendable {
-    let secret: Sensitive
+    private let key: SymmetricKey
 
-    struct Position: Codable, Equatable, Sendable {
+    init(secret: Sensitive) {
+        key = SymmetricKey(data: Array(("cursor:" + secret.revealed).utf8))
+    }
+
+    struct Position: Equatable, Sendable {
         var createdAt: Date
         var id: UUID
         var userID: String
     }
 
     func encode(_ position: Position) -> String {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .millisecondsSince1970
-        let payload = (try? encoder.encode(position)) ?? Data()
+        var payload: [UInt8] = []
+        payload.reserveCapacity(24 + position.userID.utf8.count)
+        let milliseconds = Int64((position.createdAt.timeIntervalSince1970 * 1000).rounded())
+        withUnsafeBytes(of: milliseconds.bigEndian) { payload.append(contentsOf: $0) }
+        withUnsafeBytes(of: position.id.uuid) { payload.append(contentsOf: $0) }
+        payload.append(contentsOf: position.userID.utf8)
         let signature = HMAC<SHA256>.authenticationCode(for: payload, using: key)
-        return Self.base64URL(payload) + "." + Self.base64URL(Data(signature))
+        return Self.base64URL(payload) + "." + Self.base64URL(Array(signature))
     }
 
     func decode(_ cursor: String) -> Position? {
         let parts = cursor.split(separator: ".")
-        guard parts.count == 2, let payload = Self.data(base64URL: String(parts[0])),
-            let signature = Self.data(base64URL: String(parts[1])),
+        guard parts.count == 2, let payload = Self.bytes(base64URL: parts[0]), payload.count >= 24,
+            let signature = Self.bytes(base64URL: parts[1]),
             HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: payload, using: key)
         else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .millisecondsSince1970
-        return try? decoder.decode(Position.self, from: payload)
+        let milliseconds = payload[0..<8].reduce(Int64(0)) { $0 << 8 | Int64($1) }
+        let idBytes = Array(payload[8..<24])
+        let id = UUID(
+            uuid: (
+                idBytes[0], idBytes[1], idBytes[2], idBytes[3], idBytes[4], idBytes[5], idBytes[6], idBytes[7], idBytes[8], idBytes[9],
+                idBytes[10], idBytes[11], idBytes[12], idBytes[13], idBytes[14], idBytes[15]
+            ))
+        guard let user = String(validating: payload[24...], as: UTF8.self) else { return nil }
+        return Position(createdAt: Date(timeIntervalSince1970: Double(milliseconds) / 1000), id: id, userID: user)
     }
 
-    private var key: SymmetricKey { SymmetricKey(data: Array(("cursor:" + secret.revealed).utf8)) }
-
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        let encoded = Data(bytes).base64EncodedData()
+        var result: [UInt8] = []
+        result.reserveCapacity(encoded.count)
+        for byte in encoded {
+            switch byte {
+            case UInt8(ascii: "+"): result.append(UInt8(ascii: "-"))
+            case UInt8(ascii: "/"): result.append(UInt8(ascii: "_"))
+            case UInt8(ascii: "="): continue
+            default: result.append(byte)
+            }
+        }
+        return String(decoding: result, as: UTF8.self)
     }
 
-    static func data(base64URL text: String) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64)
+    static func bytes(base64URL text: Substring) -> [UInt8]? {
+        var base64: [UInt8] = text.utf8.map { byte in
+            switch byte {
+            case UInt8(ascii: "-"): UInt8(ascii: "+")
+            case UInt8(ascii: "_"): UInt8(ascii: "/")
+            default: byte
+            }
+        }
+        while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
+        return Data(base64Encoded: Data(base64)).map(Array.init)
     }
 }
