@@ -62,12 +62,26 @@ import Testing
         #expect(failedHealth.stderr.contains("failed GET /healthz/detailed: not healthy within 6s"), "\(failedHealth.stderr)")
         try await deployment.expectServing(release: 6, instances: 2, digestOf: 2)
 
+        // A release command (migrations) that fails: the release stops there, nothing else changes.
+        let brokenMigration = deployment.root + "/build-broken-migration.sh"
+        try Data("#!/bin/sh\necho 'migration 004 failed: relation \"orders\" already exists' >&2\nexit 1\n".utf8)
+            .write(to: URL(fileURLWithPath: brokenMigration))
+        chmod(brokenMigration, 0o755)
+        let failedMigration = try await deployment.orchestrate(["apply", "--binary", brokenMigration])
+        #expect(failedMigration.status == 3, "\(failedMigration.stderr)")
+        #expect(failedMigration.stderr.contains("v7 failed before any instance changed"), "\(failedMigration.stderr)")
+        #expect(failedMigration.stderr.contains("migration 004 failed"))
+        try await deployment.expectServing(release: 6, instances: 2, digestOf: 2)
+
         // Roll back to a named release: v1's build and configuration.
         let rolledBack = try await deployment.orchestrate(["rollback", "--to", "v1"])
         #expect(rolledBack.status == 0, "\(rolledBack.stderr)")
-        try await deployment.expectServing(release: 7, instances: 2, digestOf: 1)
+        try await deployment.expectServing(release: 8, instances: 2, digestOf: 1)
         let history = try await deployment.history()
-        #expect(history.releases.map(\.outcome) == ["succeeded", "succeeded", "failed", "succeeded", "failed", "succeeded", "succeeded"])
+        #expect(
+            history.releases.map(\.outcome) == [
+                "succeeded", "succeeded", "failed", "succeeded", "failed", "succeeded", "failed", "succeeded",
+            ])
 
         // A second apply while one runs is refused, naming the holder; killing the first leaves a
         // state the next apply converges from.
@@ -84,8 +98,8 @@ import Testing
         let converged = try await deployment.orchestrate(["apply", "--binary", slow])
         #expect(converged.status == 0, "\(converged.stderr)")
         #expect(converged.stderr.contains("did not finish; continuing from the state it left"))
-        try await deployment.expectServing(release: 9, instances: 2, digestOf: 8)
-        #expect(try await deployment.history().releases.first { $0.id == 8 }?.outcome == "interrupted")
+        try await deployment.expectServing(release: 10, instances: 2, digestOf: 9)
+        #expect(try await deployment.history().releases.first { $0.id == 9 }?.outcome == "interrupted")
 
         // Ctrl-C: the run stops after its current step, records the release as interrupted, exits 130.
         let slower = try deployment.script("slower", body: "sleep 4\nexec \(deployment.goodBuild) \"$@\"")
@@ -95,7 +109,7 @@ import Testing
         kill(interrupted.processIdentifier, SIGINT)
         interrupted.waitUntilExit()
         #expect(interrupted.terminationStatus == 130)
-        #expect(try await deployment.history().releases.first { $0.id == 10 }?.outcome == "interrupted")
+        #expect(try await deployment.history().releases.first { $0.id == 11 }?.outcome == "interrupted")
 
         // A saved plan applies exactly; one made before the live state moved is refused.
         let planFile = deployment.root + "/good.plan.json"
@@ -119,7 +133,7 @@ import Testing
         #expect(afterDown.status == 2 && afterDown.stdout.contains("+ postgres"))
         let back = try await deployment.orchestrate(["apply"])
         #expect(back.status == 0, "\(back.stderr)")
-        #expect(back.stderr.contains("converging instances to v11"), "\(back.stderr)")
-        try await deployment.expectServing(release: 11, instances: 2, digestOf: 1)
+        #expect(back.stderr.contains("converging instances to v12"), "\(back.stderr)")
+        try await deployment.expectServing(release: 12, instances: 2, digestOf: 1)
     }
 }
