@@ -1,0 +1,128 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// The Kubernetes HTTP API through async-http-client, authenticated as the kubeconfig says, with
+/// errors a user can act on: unreachable server, TLS mismatch, 401/403 naming what was refused.
+final class KubernetesClient: Sendable {
+    let connection: KubernetesConnection
+    private let http: HTTPClient
+    private let exec: ExecCredentialProvider?
+
+    struct Response: Sendable {
+        var status: HTTPResponseStatus
+        var body: ByteBuffer
+
+        var json: [String: Any]? {
+            (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
+        }
+    }
+
+    init(connection: KubernetesConnection) throws {
+        self.connection = connection
+        var tls = TLSConfiguration.makeClientConfiguration()
+        do {
+            if connection.insecureSkipTLSVerify {
+                tls.certificateVerification = .none
+            } else if let authority = connection.certificateAuthorityPEM {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(authority))
+            }
+            if case .clientCertificate(let certificate, let key) = connection.credentials {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certificate).map { .certificate($0) }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem))
+            }
+        } catch {
+            throw KubernetesError.configuration("the TLS material of context `\(connection.context)` cannot be read: \(error)")
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        if case .exec(let config) = connection.credentials {
+            exec = ExecCredentialProvider(config: config)
+        } else {
+            exec = nil
+        }
+    }
+
+    func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// One request; an exec-plugin credential is refreshed once on a 401.
+    func send(
+        _ method: HTTPMethod, _ path: String, body: ByteBuffer? = nil, contentType: String? = nil, timeout: TimeAmount = .seconds(60)
+    ) async throws -> Response {
+        var refreshed = false
+        while true {
+            var request = HTTPClientRequest(url: connection.server + path)
+            request.method = method
+            request.headers.add(name: "Accept", value: "application/json")
+            request.headers.add(name: "User-Agent", value: "orchestrate")
+            if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+            if let body { request.body = .bytes(body) }
+            if let token = try await bearerToken(refresh: refreshed) {
+                request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            }
+            let response: HTTPClientResponse
+            let collected: ByteBuffer
+            do {
+                response = try await http.execute(request, timeout: timeout)
+                collected = try await response.body.collect(upTo: 64 << 20)
+            } catch {
+                throw describe(transportError: error)
+            }
+            if response.status == .unauthorized, exec != nil, !refreshed {
+                refreshed = true
+                continue
+            }
+            return Response(status: response.status, body: collected)
+        }
+    }
+
+    private func bearerToken(refresh: Bool) async throws -> String? {
+        switch connection.credentials {
+        case .bearer(let token): return token
+        case .tokenFile(let path):
+            guard let token = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw KubernetesError.configuration("cannot read the token file \(path)")
+            }
+            return token.trimmingCharacters(in: .whitespacesAndNewlines)
+        case .exec:
+            return try await exec?.credential(refresh: refresh).token
+        case .none, .clientCertificate:
+            return nil
+        }
+    }
+
+    /// Turns an error answer into a message naming the verb and resource that were refused.
+    func failure(_ response: Response, verb: String, resource: String) -> KubernetesError {
+        let status = response.json
+        let message = status?["message"] as? String ?? String(buffer: response.body).prefix(300).description
+        let reason = status?["reason"] as? String ?? response.status.reasonPhrase
+        switch response.status.code {
+        case 401:
+            return .api(
+                "the API server at \(connection.server) rejected the credentials of context `\(connection.context)` (401 \(reason)): "
+                    + "the token has expired or is not valid; log in again or refresh the kubeconfig")
+        case 403:
+            return .api(
+                "not allowed to \(verb) \(resource) (403 \(reason)): \(message); grant it in the orchestrator's Role (see the README)")
+        default:
+            return .api("\(verb) \(resource) failed (\(response.status.code) \(reason)): \(message)")
+        }
+    }
+
+    private func describe(transportError error: any Error) -> KubernetesError {
+        let text = String(describing: error)
+        if error is NIOSSLError || text.contains("handshake") || text.contains("certificate") || text.contains("SSL") {
+            return .unreachable(
+                "TLS with the API server at \(connection.server) failed (\(text)): its certificate is not signed by the "
+                    + "certificate-authority of context `\(connection.context)`, or the server address does not match it")
+        }
+        return .unreachable(
+            "cannot reach the API server at \(connection.server) (context `\(connection.context)`): \(text); is the cluster running "
+                + "and the server address right?")
+    }
+}
