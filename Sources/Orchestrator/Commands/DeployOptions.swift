@@ -15,7 +15,30 @@ struct DeployOptions: ParsableArguments {
     @Option(name: .customLong("state-dir"), help: "Where the local target keeps its data, secrets and releases.")
     var stateDirectory = ".orchestrate"
 
+    @Option(help: "Kubernetes: the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster).")
+    var kubeconfig: String?
+
+    @Option(help: "Kubernetes: the kubeconfig context (default: targets.kubernetes.context, then the current context).")
+    var context: String?
+
     @OptionGroup var locations: SpecLocationOptions
+
+    func chosenTarget(for spec: EnvironmentSpec) -> TargetsSpec.Name {
+        target ?? spec.targets.defaultTarget ?? .local
+    }
+
+    /// The Kubernetes target's client, connected as kubectl would for this environment.
+    func kubernetesClient(for spec: EnvironmentSpec) throws -> (KubernetesClient, KubernetesTarget) {
+        guard let target = spec.targets.kubernetes else {
+            throw DeployFailure(kind: .invalid, message: "\(spec.name) has no `targets.kubernetes` in \(spec.files.last ?? "its spec")")
+        }
+        do {
+            let connection = try KubernetesConnection.resolve(kubeconfig: kubeconfig, context: context ?? target.context)
+            return (try KubernetesClient(connection: connection), target)
+        } catch let error as KubernetesError {
+            throw DeployFailure(kind: .invalid, message: error.description)
+        }
+    }
 
     func loadSpec() throws -> EnvironmentSpec {
         let path = EnvironmentArguments.path(for: environment, in: locations.environmentsDirectory)
@@ -28,7 +51,7 @@ struct DeployOptions: ParsableArguments {
     }
 
     func platform(for spec: EnvironmentSpec) throws -> LocalPlatform {
-        let chosen = target ?? spec.targets.defaultTarget ?? .local
+        let chosen = chosenTarget(for: spec)
         guard chosen == .local else {
             throw DeployFailure(
                 kind: .invalid,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Manifests
 
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,9 +24,16 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Save the plan; `orchestrate apply FILE` applies exactly it.")
     var out: String?
 
+    @Option(help: "Kubernetes: the image to deploy, by digest (REPO@sha256:...). Default: the spec's repository, tag 'unreleased'.")
+    var image: String?
+
     func run() async throws {
         try await FailureReport.reporting {
             let spec = try options.loadSpec()
+            if options.chosenTarget(for: spec) == .kubernetes {
+                try await planKubernetes(spec)
+                return
+            }
             let platform = try options.platform(for: spec)
             let desired = try platform.desired(binary: binary ?? DeployOptions.defaultBinary)
             let plan = PlanBuilder.plan(
@@ -39,6 +47,39 @@ struct PlanCommand: AsyncParsableCommand {
             }
             if detailedExitCode && plan.hasChanges { throw ExitCode(2) }
         }
+    }
+}
+
+extension PlanCommand {
+    func planKubernetes(_ spec: EnvironmentSpec) async throws {
+        guard out == nil else {
+            throw DeployFailure(kind: .invalid, message: "--out is not available for the kubernetes target yet")
+        }
+        let (client, target) = try options.kubernetesClient(for: spec)
+        let changes: [Change]
+        do {
+            let objects = try DesiredObjects.render(
+                spec, target: target, image: image ?? "\(spec.app.image):unreleased",
+                templates: TemplateSet(directory: options.locations.templatesDirectory, files: DiskFiles()))
+            let instance = "\(spec.app.name)-\(spec.name)"
+            changes = try await KubernetesPlanner(client: client, namespace: target.namespace, instance: instance).plan(objects)
+            await client.shutdown()
+        } catch let error as KubernetesError {
+            await client.shutdown()
+            throw DeployFailure(kind: .invalid, message: error.description)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        let plan = Plan(
+            environment: spec.name, target: "kubernetes (\(client.connection.context))", changes: changes, desired: nil,
+            liveFingerprint: "", createdAt: Date())
+        if json {
+            Terminal.out(try JSONCoding.encode(plan))
+        } else {
+            Terminal.out(PlanPrinter.text(plan, style: TextStyle(colors: Terminal.colorsOnStandardOutput)))
+        }
+        if detailedExitCode && plan.hasChanges { throw ExitCode(2) }
     }
 }
 

@@ -25,7 +25,10 @@ struct Deployer {
 
     func apply(_ plan: Plan) async throws -> ReleaseRecord {
         try closeOrphanedReleases()
-        let configuration = try await platform.prepare(plan.desired, progress: progress)
+        guard let desired = plan.desired else {
+            throw DeployFailure(kind: .invalid, message: "this plan was made for \(plan.target), not for \(platform.targetName)")
+        }
+        let configuration = try await platform.prepare(desired, progress: progress)
         let history = platform.history
         let current = try history.current()
         if let current, current.configuration == configuration {

@@ -5,7 +5,8 @@ struct Plan: Codable, Sendable {
     var environment: String
     var target: String
     var changes: [Change]
-    var desired: DesiredState
+    /// What a fleet-style platform applies; nil for a Kubernetes plan, which is applied object by object.
+    var desired: DesiredState?
     /// The live state this plan was computed against; `apply FILE` refuses if it moved.
     var liveFingerprint: String
     var createdAt: Date

@@ -3,7 +3,7 @@ enum JobRenderers {
     static func migrationJob(_ parts: PodParts, template: ManifestValue) -> ManifestValue? {
         guard let command = parts.spec.deploy.releaseCommand else { return nil }
         return template.merging([
-            "metadata": parts.names.metadata(parts.names.migrationJob, component: "migration").merging([
+            "metadata": parts.names.metadata(parts.names.migrationJob(image: parts.image), component: "migration").merging([
                 "annotations": [KubernetesNames.specHashAnnotation: .string(parts.spec.specHash)]
             ]),
             "spec": [

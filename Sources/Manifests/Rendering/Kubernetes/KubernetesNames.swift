@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+
 /// Names, labels and annotations shared by every object an environment renders.
 struct KubernetesNames {
     let spec: EnvironmentSpec
@@ -12,10 +15,11 @@ struct KubernetesNames {
     var configMap: String { "\(app)-config" }
     var backupCronJob: String { "\(app)-backup" }
 
-    /// Jobs are immutable, so each release's migration Job is named after the spec it ran with.
-    var migrationJob: String {
-        let hex = spec.specHash.split(separator: ":").last.map(String.init) ?? spec.specHash
-        return "\(app)-migrate-\(hex.prefix(10))"
+    /// A Job's pod template is immutable, so each release's migration Job is named after the
+    /// spec and the image it runs: a new build gets a new Job instead of a rejected update.
+    func migrationJob(image: String) -> String {
+        let digest = SHA256.hash(data: Array("\(spec.specHash)\n\(image)".utf8))
+        return "\(app)-migrate-" + digest.prefix(5).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Selector labels: fixed for the life of a Deployment (Kubernetes forbids changing them).

@@ -1,0 +1,74 @@
+import Foundation
+import NIOCore
+
+/// `plan --target kubernetes`: each rendered object is server-side applied in dry-run and the
+/// result compared with the live object, so defaults the server fills in never show as changes.
+/// Objects this environment created earlier (found by its labels) that are no longer rendered
+/// are removals.
+struct KubernetesPlanner {
+    static let fieldManager = "orchestrate"
+
+    let client: KubernetesClient
+    let namespace: String
+    /// `app.kubernetes.io/instance` of this environment's objects.
+    let instance: String
+
+    func plan(_ objects: [DesiredObject]) async throws -> [Change] {
+        try await requireNamespace()
+        var changes: [Change] = []
+        for object in objects {
+            let live = try await get(object)
+            let proposed = try await dryRunApply(object)
+            if let live {
+                let fields = ObjectDiff.changes(from: ObjectDiff.normalized(live), to: ObjectDiff.normalized(proposed))
+                if !fields.isEmpty { changes.append(Change(action: .change, resource: object.label, detail: nil, fields: fields)) }
+            } else {
+                changes.append(Change(action: .add, resource: object.label, detail: object.namespace.map { "in \($0)" }, fields: []))
+            }
+        }
+        let wanted = Set(objects.map(\.label))
+        for kind in ResourceKind.rendered {
+            for name in try await listOwned(kind) where !wanted.contains("\(kind.kind)/\(name)") {
+                changes.append(Change(action: .remove, resource: "\(kind.kind)/\(name)", detail: "no longer rendered", fields: []))
+            }
+        }
+        return changes
+    }
+
+    private func requireNamespace() async throws {
+        let response = try await client.send(.GET, "/api/v1/namespaces/\(namespace)")
+        if response.status == .notFound {
+            throw KubernetesError.api(
+                "namespace \(namespace) does not exist in context `\(client.connection.context)`; create it (kubectl create namespace \(namespace)) or check targets.kubernetes.namespace"
+            )
+        }
+        guard response.status == .ok else { throw client.failure(response, verb: "get", resource: "namespaces/\(namespace)") }
+    }
+
+    private func get(_ object: DesiredObject) async throws -> [String: Any]? {
+        let response = try await client.send(.GET, object.path)
+        if response.status == .notFound { return nil }
+        guard response.status == .ok, let live = response.json else {
+            throw client.failure(response, verb: "get", resource: object.label)
+        }
+        return live
+    }
+
+    private func dryRunApply(_ object: DesiredObject) async throws -> [String: Any] {
+        let response = try await client.send(
+            .PATCH, object.path + "?dryRun=All&fieldManager=\(Self.fieldManager)", body: ByteBuffer(bytes: try object.json()),
+            contentType: "application/apply-patch+yaml")
+        guard (200..<300).contains(response.status.code), let result = response.json else {
+            throw client.failure(response, verb: "apply (dry run)", resource: object.label)
+        }
+        return result
+    }
+
+    private func listOwned(_ kind: ResourceKind) async throws -> [String] {
+        let selector = "app.kubernetes.io/managed-by%3Dorchestrate,app.kubernetes.io/instance%3D\(instance)"
+        let response = try await client.send(.GET, kind.collectionPath(namespace: namespace) + "?labelSelector=\(selector)")
+        guard response.status == .ok else { throw client.failure(response, verb: "list", resource: kind.plural) }
+        let items = response.json?["items"] as? [[String: Any]] ?? []
+        return items.compactMap { ($0["metadata"] as? [String: Any])?["name"] as? String }.sorted()
+    }
+}
