@@ -25,6 +25,12 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Print the resulting release as JSON.")
     var json = false
 
+    @Option(help: "Kubernetes: the image to deploy, by digest (REPO@sha256:...).")
+    var image: String?
+
+    @Flag(name: .customLong("force-conflicts"), help: "Kubernetes: take over fields another field manager owns.")
+    var forceConflicts = false
+
     func run() async throws {
         try await FailureReport.reporting {
             let saved = try? JSONCoding.decode(SavedPlan.self, fromFile: given.environment)
@@ -36,6 +42,10 @@ struct ApplyCommand: AsyncParsableCommand {
                 options.locations.templatesDirectory = saved.templatesDirectory
             }
             let spec = try options.loadSpec()
+            if saved == nil, options.chosenTarget(for: spec) == .kubernetes {
+                try await KubernetesCommands(options: options, spec: spec).apply(image: image, yes: yes, force: forceConflicts, json: json)
+                return
+            }
             let platform = try options.platform(for: spec)
             let lock = try options.lock(spec, command: "orchestrate apply \(spec.name)")
             defer { lock.release() }

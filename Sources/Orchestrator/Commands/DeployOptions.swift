@@ -40,6 +40,24 @@ struct DeployOptions: ParsableArguments {
         }
     }
 
+    /// Runs `body` with a connected client and always shuts the client down.
+    func withKubernetes<Value>(
+        _ spec: EnvironmentSpec, _ body: (KubernetesClient, KubernetesTarget) async throws -> Value
+    ) async throws -> Value {
+        let (client, target) = try kubernetesClient(for: spec)
+        do {
+            let value = try await body(client, target)
+            await client.shutdown()
+            return value
+        } catch let error as KubernetesError {
+            await client.shutdown()
+            throw DeployFailure(kind: .invalid, message: error.description)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
     func loadSpec() throws -> EnvironmentSpec {
         let path = EnvironmentArguments.path(for: environment, in: locations.environmentsDirectory)
         switch SpecLoader.load(path: path, using: DiskFiles()) {

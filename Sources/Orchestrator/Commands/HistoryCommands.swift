@@ -13,6 +13,10 @@ struct ReleasesCommand: AsyncParsableCommand {
     func run() async throws {
         try await FailureReport.reporting {
             let spec = try options.loadSpec()
+            if options.chosenTarget(for: spec) == .kubernetes {
+                try await KubernetesCommands(options: options, spec: spec).releases(json: json)
+                return
+            }
             let platform = try options.platform(for: spec)
             let releases = try platform.history.all()
             let current = try platform.history.current()
@@ -59,6 +63,10 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         try await FailureReport.reporting {
             let spec = try options.loadSpec()
+            if options.chosenTarget(for: spec) == .kubernetes {
+                try await KubernetesCommands(options: options, spec: spec).status(json: json)
+                return
+            }
             let platform = try options.platform(for: spec)
             let live = try await platform.observe()
             if json {

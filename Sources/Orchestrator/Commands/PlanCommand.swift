@@ -55,25 +55,10 @@ extension PlanCommand {
         guard out == nil else {
             throw DeployFailure(kind: .invalid, message: "--out is not available for the kubernetes target yet")
         }
-        let (client, target) = try options.kubernetesClient(for: spec)
-        let changes: [Change]
-        do {
-            let objects = try DesiredObjects.render(
-                spec, target: target, image: image ?? "\(spec.app.image):unreleased",
-                templates: TemplateSet(directory: options.locations.templatesDirectory, files: DiskFiles()))
-            let instance = "\(spec.app.name)-\(spec.name)"
-            changes = try await KubernetesPlanner(client: client, namespace: target.namespace, instance: instance).plan(objects)
-            await client.shutdown()
-        } catch let error as KubernetesError {
-            await client.shutdown()
-            throw DeployFailure(kind: .invalid, message: error.description)
-        } catch {
-            await client.shutdown()
-            throw error
+        let plan = try await options.withKubernetes(spec) { client, target in
+            try await KubernetesPlanner.plan(
+                spec, client: client, target: target, image: image, templates: options.locations.templatesDirectory)
         }
-        let plan = Plan(
-            environment: spec.name, target: "kubernetes (\(client.connection.context))", changes: changes, desired: nil,
-            liveFingerprint: "", createdAt: Date())
         if json {
             Terminal.out(try JSONCoding.encode(plan))
         } else {

@@ -17,6 +17,16 @@ struct RollbackCommand: AsyncParsableCommand {
     func run() async throws {
         try await FailureReport.reporting {
             let spec = try options.loadSpec()
+            if options.chosenTarget(for: spec) == .kubernetes {
+                let revision = try to.map { text -> Int in
+                    guard let number = Int(text.hasPrefix("v") ? String(text.dropFirst()) : text) else {
+                        throw DeployFailure(kind: .invalid, message: "--to takes a revision number, such as 3")
+                    }
+                    return number
+                }
+                try await KubernetesCommands(options: options, spec: spec).rollback(to: revision, json: json)
+                return
+            }
             let platform = try options.platform(for: spec)
             let lock = try options.lock(spec, command: "orchestrate rollback \(spec.name)")
             defer { lock.release() }

@@ -3,13 +3,16 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 
 /// The Kubernetes HTTP API through async-http-client, authenticated as the kubeconfig says, with
 /// errors a user can act on: unreachable server, TLS mismatch, 401/403 naming what was refused.
 final class KubernetesClient: Sendable {
     let connection: KubernetesConnection
     private let http: HTTPClient
+    var rawClient: HTTPClient { http }
     private let exec: ExecCredentialProvider?
+    private let reached = Mutex(false)
 
     struct Response: Sendable {
         var status: HTTPResponseStatus
@@ -55,30 +58,58 @@ final class KubernetesClient: Sendable {
         _ method: HTTPMethod, _ path: String, body: ByteBuffer? = nil, contentType: String? = nil, timeout: TimeAmount = .seconds(60)
     ) async throws -> Response {
         var refreshed = false
+        var attempt = 0
         while true {
-            var request = HTTPClientRequest(url: connection.server + path)
+            attempt += 1
+            var request = try await authorizedRequest(path, refresh: refreshed)
             request.method = method
-            request.headers.add(name: "Accept", value: "application/json")
-            request.headers.add(name: "User-Agent", value: "orchestrate")
             if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
             if let body { request.body = .bytes(body) }
-            if let token = try await bearerToken(refresh: refreshed) {
-                request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            }
             let response: HTTPClientResponse
             let collected: ByteBuffer
             do {
                 response = try await http.execute(request, timeout: timeout)
                 collected = try await response.body.collect(upTo: 64 << 20)
             } catch {
-                throw describe(transportError: error)
+                // A server never reached is a setup problem: say so at once. One that answered
+                // before and drops a request mid-rollout gets retried.
+                guard reached.withLock({ $0 }), attempt < Self.attempts else { throw describe(transportError: error) }
+                try await Task.sleep(for: Self.backoff(attempt, retryAfter: nil))
+                continue
             }
+            reached.withLock { $0 = true }
             if response.status == .unauthorized, exec != nil, !refreshed {
                 refreshed = true
                 continue
             }
+            if Self.isTransient(response.status), attempt < Self.attempts {
+                try await Task.sleep(for: Self.backoff(attempt, retryAfter: response.headers.first(name: "Retry-After")))
+                continue
+            }
             return Response(status: response.status, body: collected)
         }
+    }
+
+    static let attempts = 6
+
+    func authorizedRequest(_ path: String, refresh: Bool = false) async throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: connection.server + path)
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "orchestrate")
+        if let token = try await bearerToken(refresh: refresh) {
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        return request
+    }
+
+    /// Throttling (429) and server trouble (500, 502, 503, 504) pass; everything else is an answer.
+    static func isTransient(_ status: HTTPResponseStatus) -> Bool {
+        [429, 500, 502, 503, 504].contains(status.code)
+    }
+
+    static func backoff(_ attempt: Int, retryAfter: String?) -> Duration {
+        if let retryAfter, let seconds = Int(retryAfter) { return .seconds(min(seconds, 10)) }
+        return .milliseconds(100 * (1 << min(attempt, 6)))
     }
 
     private func bearerToken(refresh: Bool) async throws -> String? {

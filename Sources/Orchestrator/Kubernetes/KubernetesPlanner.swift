@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 import NIOCore
 
 /// `plan --target kubernetes`: each rendered object is server-side applied in dry-run and the
@@ -12,6 +13,20 @@ struct KubernetesPlanner {
     let namespace: String
     /// `app.kubernetes.io/instance` of this environment's objects.
     let instance: String
+
+    /// The environment's objects with `image` (default: the spec's repository, tag `unreleased`)
+    /// and their plan against the cluster.
+    static func plan(
+        _ spec: EnvironmentSpec, client: KubernetesClient, target: KubernetesTarget, image: String?, templates: String
+    ) async throws -> Plan {
+        let objects = try DesiredObjects.render(
+            spec, target: target, image: image ?? "\(spec.app.image):unreleased",
+            templates: TemplateSet(directory: templates, files: DiskFiles()))
+        let planner = KubernetesPlanner(client: client, namespace: target.namespace, instance: "\(spec.app.name)-\(spec.name)")
+        return Plan(
+            environment: spec.name, target: "kubernetes (\(client.connection.context))", changes: try await planner.plan(objects),
+            desired: nil, liveFingerprint: "", createdAt: Date())
+    }
 
     func plan(_ objects: [DesiredObject]) async throws -> [Change] {
         try await requireNamespace()

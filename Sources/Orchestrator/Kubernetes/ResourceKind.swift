@@ -17,10 +17,12 @@ struct ResourceKind: Sendable, Equatable {
         ResourceKind(apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", namespaced: true),
         ResourceKind(apiVersion: "policy/v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets", namespaced: true),
         ResourceKind(apiVersion: "coordination.k8s.io/v1", kind: "Lease", plural: "leases", namespaced: true),
+        ResourceKind(apiVersion: "apps/v1", kind: "ReplicaSet", plural: "replicasets", namespaced: true),
+        ResourceKind(apiVersion: "v1", kind: "Pod", plural: "pods", namespaced: true),
     ]
 
     /// The kinds an environment's objects can be, searched for removals.
-    static let rendered = all.filter { !["Secret", "Lease", "Namespace"].contains($0.kind) }
+    static let rendered = all.filter { !["Secret", "Lease", "Namespace", "ReplicaSet", "Pod"].contains($0.kind) }
 
     static func of(apiVersion: String, kind: String) -> ResourceKind? {
         all.first { $0.apiVersion == apiVersion && $0.kind == kind }

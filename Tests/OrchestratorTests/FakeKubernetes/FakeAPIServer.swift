@@ -16,7 +16,14 @@ final class FakeAPIServer: Sendable {
     static let token = "test-token"
     let port: Int
     let store = FakeObjectStore()
+    let controllers: FakeControllers
+    private let failures = Failures()
     private let task: Task<Void, Error>
+
+    /// Answers the next `count` requests whose path starts with `prefix` with `status` (429, 500…).
+    func failNext(_ count: Int, status: Int, pathPrefix: String) {
+        failures.add(count: count, status: status, prefix: pathPrefix)
+    }
 
     var url: String { "http://127.0.0.1:\(port)" }
 
@@ -25,10 +32,16 @@ final class FakeAPIServer: Sendable {
         self.port = port
         let router = Router()
         let store = store
-        for method in [HTTPRequest.Method.get, .patch, .delete] {
+        let controllers = FakeControllers(store: store)
+        self.controllers = controllers
+        let failures = failures
+        for method in [HTTPRequest.Method.get, .patch, .delete, .post, .put] {
             router.on("**", method: method) { request, _ in
+                if let status = failures.take(for: request.uri.path) {
+                    return Self.status(status, reason: status == 429 ? "TooManyRequests" : "InternalError", message: "injected by the test")
+                }
                 let body = try await request.body.collect(upTo: 8 << 20)
-                return Self.handle(request, body: body, store: store)
+                return Self.handle(request, body: body, store: store, controllers: controllers)
             }
         }
         var logger = Logger(label: "fake-kubernetes")
@@ -97,11 +110,12 @@ final class FakeAPIServer: Sendable {
         return Target(kind: kind, namespace: namespace, name: name, path: path, collection: kind.collectionPath(namespace: namespace))
     }
 
-    static func handle(_ request: Request, body: ByteBuffer, store: FakeObjectStore) -> Response {
+    static func handle(_ request: Request, body: ByteBuffer, store: FakeObjectStore, controllers: FakeControllers) -> Response {
         guard request.headers[.authorization] == "Bearer \(token)" else {
             return status(401, reason: "Unauthorized", message: "Unauthorized")
         }
         let path = request.uri.path
+        if let special = subresource(request, path: path, controllers: controllers) { return special }
         guard let target = target(path) else {
             return status(404, reason: "NotFound", message: "the server could not find the requested resource")
         }
@@ -112,6 +126,30 @@ final class FakeAPIServer: Sendable {
                 return status(404, reason: "NotFound", message: "\(target.kind.plural) \"\(name)\" not found")
             }
             return json(object)
+        case (.get, nil) where query["watch"] == "1":
+            let after = Int(query["resourceVersion"].map(String.init) ?? "0") ?? 0
+            let timeout = Int(query["timeoutSeconds"].map(String.init) ?? "30") ?? 30
+            let events = store.watch(target.collection, after: after)
+            let lines = AsyncStream<ByteBuffer> { continuation in
+                let pump = Task {
+                    for await event in events {
+                        let line = ["type": event.type, "object": event.object] as [String: Any]
+                        var data = (try? JSONSerialization.data(withJSONObject: line)) ?? Data()
+                        data.append(0x0A)
+                        continuation.yield(ByteBuffer(bytes: data))
+                    }
+                }
+                let timer = Task {
+                    try? await Task.sleep(for: .seconds(timeout))
+                    pump.cancel()
+                    continuation.finish()
+                }
+                continuation.onTermination = { _ in
+                    pump.cancel()
+                    timer.cancel()
+                }
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(asyncSequence: lines))
         case (.get, nil):
             let labels = Dictionary(
                 (query["labelSelector"].map(String.init) ?? "").split(separator: ",").compactMap { pair -> (String, String)? in
@@ -122,6 +160,14 @@ final class FakeAPIServer: Sendable {
                 "kind": "\(target.kind.kind)List", "apiVersion": target.kind.apiVersion,
                 "metadata": ["resourceVersion": store.resourceVersion], "items": store.list(target.collection, labels: labels),
             ])
+        case (.patch, let name?) where request.headers[.contentType] == "application/merge-patch+json":
+            guard let live = store.get(path) else {
+                return status(404, reason: "NotFound", message: "\(target.kind.plural) \"\(name)\" not found")
+            }
+            guard let patch = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] else {
+                return status(400, reason: "BadRequest", message: "the body is not a JSON object")
+            }
+            return json(store.put(path, FakeObjectStore.merge(live, patch)) ?? [:])
         case (.patch, let name?):
             guard request.headers[.contentType] == "application/apply-patch+yaml" else {
                 return status(415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format")
@@ -136,8 +182,9 @@ final class FakeAPIServer: Sendable {
                 return status(400, reason: "BadRequest", message: "the body is not a JSON or YAML object")
             }
             do {
-                let result = try store.apply(
-                    path, applied: applied, manager: manager, force: query["force"] == "true", dryRun: query["dryRun"] == "All")
+                let dryRun = query["dryRun"] == "All"
+                let result = try store.apply(path, applied: applied, manager: manager, force: query["force"] == "true", dryRun: dryRun)
+                if !dryRun { controllers.applied(path, result) }
                 return json(result)
             } catch let conflict as FakeObjectStore.Conflict {
                 let fields = conflict.fields.map { ".\($0)" }.joined(separator: ", ")
@@ -147,6 +194,32 @@ final class FakeAPIServer: Sendable {
             } catch {
                 return status(500, reason: "InternalError", message: "\(error)")
             }
+        case (.post, nil):
+            guard var object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any],
+                let name = (object["metadata"] as? [String: Any])?["name"] as? String
+            else { return status(400, reason: "BadRequest", message: "the body is not an object with metadata.name") }
+            let itemPath = target.collection + "/" + name
+            if store.get(itemPath) != nil {
+                return status(409, reason: "AlreadyExists", message: "\(target.kind.plural) \"\(name)\" already exists")
+            }
+            object["metadata"] = (object["metadata"] as? [String: Any] ?? [:]).merging(["namespace": target.namespace ?? ""]) { a, _ in a }
+            return json(store.put(itemPath, object) ?? [:], status: 201)
+        case (.put, let name?):
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] else {
+                return status(400, reason: "BadRequest", message: "the body is not an object")
+            }
+            guard store.get(path) != nil else {
+                return status(404, reason: "NotFound", message: "\(target.kind.plural) \"\(name)\" not found")
+            }
+            let expected = (object["metadata"] as? [String: Any])?["resourceVersion"] as? String
+            guard let stored = store.put(path, object, expectedVersion: expected) else {
+                return status(
+                    409, reason: "Conflict",
+                    message:
+                        "Operation cannot be fulfilled on \(target.kind.plural) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again"
+                )
+            }
+            return json(stored)
         case (.delete, let name?):
             guard store.delete(path) else { return status(404, reason: "NotFound", message: "\(target.kind.plural) \"\(name)\" not found") }
             return json(["kind": "Status", "apiVersion": "v1", "status": "Success", "details": ["name": name, "kind": target.kind.plural]])
@@ -155,9 +228,32 @@ final class FakeAPIServer: Sendable {
         }
     }
 
-    static func json(_ object: [String: Any]) -> Response {
+    static func json(_ object: [String: Any], status: Int = 200) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `pods/NAME/log` and `services/NAME:PORT/proxy/PATH`.
+    static func subresource(_ request: Request, path: String, controllers: FakeControllers) -> Response? {
+        let parts = path.split(separator: "/").map(String.init)
+        if parts.count == 7, parts[4] == "pods", parts[6] == "log" {
+            guard let lines = controllers.log(of: parts[5]) else {
+                return status(404, reason: "NotFound", message: "pods \"\(parts[5])\" not found")
+            }
+            let tail = Int(request.uri.queryParameters["tailLines"].map(String.init) ?? "") ?? lines.count
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: lines.suffix(tail).joined(separator: "\n") + "\n")))
+        }
+        if parts.count >= 7, parts[4] == "services", parts[6] == "proxy" {
+            let unhealthy = controllers.isUnhealthy
+            let body = unhealthy ? #"{"status":"down","failing":["database"]}"# : #"{"status":"ok"}"#
+            return Response(
+                status: unhealthy ? .serviceUnavailable : .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        return nil
     }
 
     static func status(_ code: Int, reason: String, message: String) -> Response {
@@ -165,5 +261,23 @@ final class FakeAPIServer: Sendable {
             #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"\#(message.replacingOccurrences(of: "\"", with: "\\\""))","reason":"\#(reason)","code":\#(code)}"#
         return Response(
             status: .init(code: code), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// Failures a test injects: the next N requests under a path answer with a status.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pending: [(prefix: String, status: Int, count: Int)] = []
+
+    func add(count: Int, status: Int, prefix: String) {
+        lock.withLock { pending.append((prefix, status, count)) }
+    }
+
+    func take(for path: String) -> Int? {
+        lock.withLock {
+            guard let index = pending.firstIndex(where: { path.hasPrefix($0.prefix) && $0.count > 0 }) else { return nil }
+            pending[index].count -= 1
+            return pending[index].status
+        }
     }
 }

@@ -10,8 +10,18 @@ final class FakeObjectStore: @unchecked Sendable {
         var fields: [String]
     }
 
+    struct Event: @unchecked Sendable {
+        var version: Int
+        var collection: String
+        var type: String
+        var object: [String: Any]
+    }
+
     private let lock = NSLock()
     private var objects: [String: [String: Any]] = [:]
+    private var events: [Event] = []
+    private var watchers: [UUID: (collection: String, continuation: AsyncStream<Event>.Continuation)] = [:]
+
     /// Leaf field path → the manager that set it, per object.
     private var owners: [String: [String: String]] = [:]
     private var version = 100
@@ -69,8 +79,63 @@ final class FakeObjectStore: @unchecked Sendable {
             if !dryRun {
                 objects[path] = merged
                 owners[path] = fieldOwners
+                record(path, type: live == nil ? "ADDED" : "MODIFIED", object: merged)
             }
             return merged
+        }
+    }
+
+    /// Stores an object as a controller or an update (PUT) would, bumping its resourceVersion.
+    /// With `expectedVersion`, a stale one is a conflict (optimistic concurrency).
+    @discardableResult
+    func put(_ path: String, _ object: [String: Any], expectedVersion: String? = nil) -> [String: Any]? {
+        lock.withLock {
+            let live = objects[path]
+            if let expectedVersion, (live?["metadata"] as? [String: Any])?["resourceVersion"] as? String != expectedVersion {
+                return nil
+            }
+            version += 1
+            var stored = object
+            var metadata = stored["metadata"] as? [String: Any] ?? [:]
+            metadata["resourceVersion"] = String(version)
+            metadata["uid"] = (live?["metadata"] as? [String: Any])?["uid"] ?? UUID().uuidString.lowercased()
+            stored["metadata"] = metadata
+            objects[path] = stored
+            record(path, type: live == nil ? "ADDED" : "MODIFIED", object: stored)
+            return stored
+        }
+    }
+
+    /// Changes an object in place (a controller updating status or annotations).
+    func update(_ path: String, _ change: (inout [String: Any]) -> Void) {
+        guard var object = get(path) else { return }
+        change(&object)
+        put(path, object)
+    }
+
+    /// Events of a collection after `resourceVersion`, then live ones as they happen.
+    func watch(_ collection: String, after resourceVersion: Int) -> AsyncStream<Event> {
+        let (stream, continuation) = AsyncStream<Event>.makeStream()
+        lock.withLock {
+            for event in events where event.collection == collection && event.version > resourceVersion {
+                continuation.yield(event)
+            }
+            let id = UUID()
+            watchers[id] = (collection, continuation)
+            continuation.onTermination = { [weak self] _ in
+                self?.lock.withLock { _ = self?.watchers.removeValue(forKey: id) }
+            }
+        }
+        return stream
+    }
+
+    /// Under the lock: remembers the change and tells the watchers of its collection.
+    private func record(_ path: String, type: String, object: [String: Any]) {
+        let collection = (path as NSString).deletingLastPathComponent
+        let event = Event(version: version, collection: collection, type: type, object: object)
+        events.append(event)
+        for watcher in watchers.values where watcher.collection == collection {
+            watcher.continuation.yield(event)
         }
     }
 
@@ -78,7 +143,9 @@ final class FakeObjectStore: @unchecked Sendable {
         lock.withLock {
             owners[path] = nil
             version += 1
-            return objects.removeValue(forKey: path) != nil
+            guard let removed = objects.removeValue(forKey: path) else { return false }
+            record(path, type: "DELETED", object: removed)
+            return true
         }
     }
 
@@ -99,6 +166,7 @@ final class FakeObjectStore: @unchecked Sendable {
         guard var spec = object["spec"] as? [String: Any] else { return }
         switch object["kind"] as? String {
         case "Deployment":
+            spec["replicas"] = spec["replicas"] ?? 1
             spec["progressDeadlineSeconds"] = spec["progressDeadlineSeconds"] ?? 600
             spec["revisionHistoryLimit"] = spec["revisionHistoryLimit"] ?? 10
             if var template = spec["template"] as? [String: Any], var pod = template["spec"] as? [String: Any] {

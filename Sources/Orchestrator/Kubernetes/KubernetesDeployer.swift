@@ -1,0 +1,262 @@
+import Foundation
+import Manifests
+
+/// apply and rollback on Kubernetes: the Lease lock, the Secret check, the migration Job, the
+/// ordered server-side apply, a rollout watched to the end with fail-fast on broken pods, the
+/// health check through the service proxy, and a return to the last successful revision.
+struct KubernetesDeployer {
+    let client: KubernetesClient
+    let spec: EnvironmentSpec
+    let target: KubernetesTarget
+    let progress: any ProgressReporter
+    let actor: String
+    let forceConflicts: Bool
+
+    var namespace: String { target.namespace }
+    var instance: String { "\(spec.app.name)-\(spec.name)" }
+    var deploymentPath: String { "/apis/apps/v1/namespaces/\(namespace)/deployments/\(spec.app.name)" }
+
+    /// Runs `body` holding the environment's Lease.
+    func locked<Value>(_ body: () async throws -> Value) async throws -> Value {
+        let lease = try await KubernetesLease.acquire(
+            client: client, namespace: namespace, name: "\(instance)-deploy", holder: "\(actor) pid \(getpid())")
+        do {
+            let value = try await body()
+            await lease.release()
+            return value
+        } catch {
+            await lease.release()
+            throw error
+        }
+    }
+
+    func apply(_ objects: [DesiredObject], removals: [Change], image: String) async throws -> Int {
+        try await checkSecret()
+        let job = objects.first { $0.kind.kind == "Job" }
+        for object in objects where ["Namespace", "ConfigMap"].contains(object.kind.kind) {
+            progress.step("apply \(object.label)")
+            try await client.apply(object, force: forceConflicts)
+        }
+        if let job {
+            progress.step("apply \(job.label) and wait for the migrations")
+            try await client.apply(job, force: forceConflicts)
+            do {
+                try await waitForJob(job.name)
+            } catch let failure as RolloutFailure {
+                throw DeployFailure(kind: .rolledBack, message: "the migration failed; nothing else was changed\n\(failure)")
+            }
+        }
+        for object in objects where !["Namespace", "ConfigMap", "Job"].contains(object.kind.kind) {
+            progress.step("apply \(object.label)")
+            try await client.apply(object, force: forceConflicts)
+        }
+        let history = KubernetesHistory(client: client, namespace: namespace, deployment: spec.app.name, instance: instance)
+        do {
+            try await waitForRollout()
+            try await checkHealth()
+        } catch let failure as RolloutFailure {
+            let failed = try await history.currentRevision()
+            if let failed {
+                try await history.mark(
+                    failed, outcome: "failed", note: "\(failure.instance) failed \(failure.check)", actor: actor, image: image)
+            }
+            throw try await rollBack(after: failed, failure: failure, objects: objects, history: history)
+        }
+        for removal in removals where removal.action == .remove {
+            guard let kind = ResourceKind.all.first(where: { removal.resource.hasPrefix($0.kind + "/") }) else { continue }
+            let name = String(removal.resource.dropFirst(kind.kind.count + 1))
+            progress.step("delete \(removal.resource) (no longer rendered)")
+            _ = try await client.send(.DELETE, kind.path(name: name, namespace: namespace))
+        }
+        guard let revision = try await history.currentRevision() else {
+            throw DeployFailure(kind: .invalid, message: "the Deployment reports no revision after its rollout")
+        }
+        try await history.mark(revision, outcome: "succeeded", note: nil, actor: actor, image: image)
+        return revision
+    }
+
+    /// Back to `revision` (or the last successful one before the current), as `kubectl rollout
+    /// undo` does: its pod template goes back into the Deployment, then the rollout is watched.
+    func rollback(to revision: Int?, objects: [DesiredObject]) async throws -> Int {
+        let history = KubernetesHistory(client: client, namespace: namespace, deployment: spec.app.name, instance: instance)
+        let current = try await history.currentRevision()
+        let releases = try await history.releases()
+        let chosen: KubernetesRelease?
+        if let revision {
+            chosen = releases.first { $0.revision == revision }
+            if chosen == nil {
+                throw DeployFailure(
+                    kind: .invalid,
+                    message: "there is no revision \(revision); known: \(releases.map { String($0.revision) }.joined(separator: ", "))")
+            }
+        } else {
+            chosen = releases.filter { $0.outcome == "succeeded" && $0.revision != current }.max { $0.revision < $1.revision }
+        }
+        guard let chosen else { throw DeployFailure(kind: .invalid, message: "there is no earlier successful revision to roll back to") }
+        progress.step("rolling back to revision \(chosen.revision) (\(chosen.image))")
+        try await restore(chosen, objects: objects)
+        try await waitForRollout()
+        try await checkHealth()
+        guard let revision = try await history.currentRevision() else { return chosen.revision }
+        try await history.mark(
+            revision, outcome: "succeeded", note: "rollback to revision \(chosen.revision)", actor: actor, image: chosen.image)
+        return revision
+    }
+
+    private func rollBack(after failed: Int?, failure: RolloutFailure, objects: [DesiredObject], history: KubernetesHistory) async throws
+        -> DeployFailure
+    {
+        let releases = try await history.releases()
+        guard let last = releases.filter({ $0.outcome == "succeeded" && $0.revision != failed }).max(by: { $0.revision < $1.revision })
+        else {
+            return DeployFailure(
+                kind: .rolledBack, message: "the rollout failed and there is no successful revision to return to\n\(failure)")
+        }
+        progress.step("the rollout failed; rolling back to revision \(last.revision)")
+        do {
+            try await restore(last, objects: objects)
+            try await waitForRollout()
+            if let revision = try await history.currentRevision() {
+                try await history.mark(
+                    revision, outcome: "succeeded", note: "automatic rollback to revision \(last.revision)", actor: actor, image: last.image
+                )
+            }
+            return DeployFailure(
+                kind: .rolledBack, message: "the rollout failed and was rolled back to revision \(last.revision)\n\(failure)")
+        } catch {
+            return DeployFailure(kind: .rollbackFailed, message: "the rollout failed: \(failure)\nand the rollback failed too: \(error)")
+        }
+    }
+
+    /// Applies the rendered Deployment with the release's pod template, under our field manager
+    /// (so the next apply does not conflict with a manager of the rollback's own).
+    private func restore(_ release: KubernetesRelease, objects: [DesiredObject]) async throws {
+        guard var deployment = objects.first(where: { $0.kind.kind == "Deployment" }) else {
+            throw DeployFailure(kind: .invalid, message: "nothing renders a Deployment")
+        }
+        var body = deployment.body
+        var specMap = body["spec"] as? [String: Any] ?? [:]
+        specMap["template"] = release.template
+        body["spec"] = specMap
+        deployment.body = body
+        try await client.apply(deployment, force: true)
+    }
+
+    private func checkSecret() async throws {
+        let path = "/api/v1/namespaces/\(namespace)/secrets/\(target.secretName)"
+        let required = spec.secrets.filter(\.required).map(\.name)
+        guard let secret = try await client.object(path, label: "secrets/\(target.secretName)") else {
+            throw DeployFailure(
+                kind: .invalid,
+                message:
+                    "the Secret \(target.secretName) does not exist in \(namespace); create it with the keys \(required.joined(separator: ", ")) before deploying; nothing was changed"
+            )
+        }
+        let keys = Set(((secret["data"] as? [String: Any]) ?? [:]).keys).union(((secret["stringData"] as? [String: Any]) ?? [:]).keys)
+        let missing = required.filter { !keys.contains($0) }
+        if !missing.isEmpty {
+            throw DeployFailure(
+                kind: .invalid,
+                message:
+                    "the Secret \(target.secretName) in \(namespace) lacks \(missing.joined(separator: ", ")); add them and apply again; nothing was changed"
+            )
+        }
+    }
+
+    private func waitForJob(_ name: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(spec.deploy.releaseCommandTimeout.seconds)
+        var outcome: String?
+        _ = try await client.listAndWatch(
+            "/apis/batch/v1/namespaces/\(namespace)/jobs", query: "fieldSelector=metadata.name%3D\(name)", until: deadline
+        ) { job in
+            guard Field.string(job, "metadata", "name") == name else { return false }
+            for condition in Field.conditions(job) where condition["status"] as? String == "True" {
+                if condition["type"] as? String == "Complete" { outcome = "complete" }
+                if condition["type"] as? String == "Failed" { outcome = condition["reason"] as? String ?? "Failed" }
+            }
+            return outcome != nil
+        }
+        if outcome == "complete" {
+            progress.step("migrations complete")
+            return
+        }
+        let pods = try await client.list("/api/v1/namespaces/\(namespace)/pods", labelSelector: "job-name=\(name)", label: "pods")
+        let pod = pods.compactMap { Field.string($0, "metadata", "name") }.first ?? name
+        throw RolloutFailure(
+            instance: "Job/\(name)", check: "the migrations",
+            reason: outcome.map { "the Job failed (\($0))" } ?? "the Job did not finish within \(spec.deploy.releaseCommandTimeout)",
+            logLines: await client.logTail(namespace: namespace, pod: pod))
+    }
+
+    static let failFastReasons: Set<String> = ["CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError"]
+
+    /// Watches the Deployment until it reports the new generation fully updated and available,
+    /// checking its pods between events so a crash loop fails the rollout at once.
+    private func waitForRollout() async throws {
+        let deadline = ContinuousClock.now + .seconds(spec.deploy.healthTimeout.seconds)
+        progress.step("waiting for the rollout of \(spec.app.name)")
+        while ContinuousClock.now < deadline {
+            var stalled: String?
+            let done = try await client.listAndWatch(
+                "/apis/apps/v1/namespaces/\(namespace)/deployments", query: "fieldSelector=metadata.name%3D\(spec.app.name)",
+                until: min(deadline, ContinuousClock.now + .seconds(2))
+            ) { deployment in
+                guard Field.string(deployment, "metadata", "name") == spec.app.name else { return false }
+                let wanted = Field.int(deployment, "spec", "replicas") ?? 1
+                let generation = Field.int(deployment, "metadata", "generation") ?? 0
+                let observed = Field.int(deployment, "status", "observedGeneration") ?? 0
+                let updated = Field.int(deployment, "status", "updatedReplicas") ?? 0
+                let available = Field.int(deployment, "status", "availableReplicas") ?? 0
+                let total = Field.int(deployment, "status", "replicas") ?? 0
+                for condition in Field.conditions(deployment)
+                where condition["type"] as? String == "Progressing" && condition["status"] as? String == "False" {
+                    stalled = condition["reason"] as? String ?? "not progressing"
+                }
+                progress.instance(spec.app.name, "\(updated)/\(wanted) updated, \(available) available")
+                return observed >= generation && updated == wanted && available == wanted && total == wanted
+            }
+            if done {
+                progress.instance(spec.app.name, "healthy")
+                return
+            }
+            try await checkPods()
+            if let stalled {
+                throw RolloutFailure(instance: "Deployment/\(spec.app.name)", check: "the rollout", reason: stalled, logLines: [])
+            }
+        }
+        throw RolloutFailure(
+            instance: "Deployment/\(spec.app.name)", check: "the rollout",
+            reason: "not complete within \(spec.deploy.healthTimeout)", logLines: [])
+    }
+
+    private func checkPods() async throws {
+        let pods = try await client.list(
+            "/api/v1/namespaces/\(namespace)/pods", labelSelector: "app.kubernetes.io/instance=\(instance)", label: "pods")
+        for pod in pods {
+            let statuses = Field.map(pod, "status")?["containerStatuses"] as? [[String: Any]] ?? []
+            for status in statuses {
+                guard let reason = Field.string(status, "state", "waiting", "reason"), Self.failFastReasons.contains(reason) else {
+                    continue
+                }
+                let name = Field.string(pod, "metadata", "name") ?? "a pod"
+                let message = Field.string(status, "state", "waiting", "message") ?? ""
+                progress.instance(name, reason)
+                throw RolloutFailure(
+                    instance: "pod \(name)", check: "start-up", reason: "\(reason) \(message)",
+                    logLines: await client.logTail(namespace: namespace, pod: name))
+            }
+        }
+    }
+
+    /// `/healthz/detailed` through the API server's service proxy.
+    private func checkHealth() async throws {
+        let path = "/api/v1/namespaces/\(namespace)/services/\(spec.app.name):http/proxy\(spec.health.detailedPath)"
+        let response = try await client.send(.GET, path)
+        guard response.status == .ok else {
+            throw RolloutFailure(
+                instance: "Service/\(spec.app.name)", check: "GET \(spec.health.detailedPath)",
+                reason: "HTTP \(response.status.code) \(String(buffer: response.body).prefix(300))", logLines: [])
+        }
+        progress.step("\(spec.health.detailedPath) answers 200 through the service proxy")
+    }
+}

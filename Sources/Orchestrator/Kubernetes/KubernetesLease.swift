@@ -1,0 +1,119 @@
+import Foundation
+import NIOCore
+
+/// The deploy lock on Kubernetes: a `coordination.k8s.io/v1` Lease per environment. Taken by
+/// create, or by update with the observed resourceVersion once the holder's lease has expired;
+/// renewed while the deploy runs; released at the end. Concurrent takers lose on the 409.
+final class KubernetesLease: @unchecked Sendable {
+    let client: KubernetesClient
+    let path: String
+    let holder: String
+    let durationSeconds: Int
+    private var renewal: Task<Void, Never>?
+
+    private init(client: KubernetesClient, path: String, holder: String, durationSeconds: Int) {
+        self.client = client
+        self.path = path
+        self.holder = holder
+        self.durationSeconds = durationSeconds
+    }
+
+    static func acquire(
+        client: KubernetesClient, namespace: String, name: String, holder: String, durationSeconds: Int = 60
+    ) async throws -> KubernetesLease {
+        let collection = "/apis/coordination.k8s.io/v1/namespaces/\(namespace)/leases"
+        let lease = KubernetesLease(client: client, path: "\(collection)/\(name)", holder: holder, durationSeconds: durationSeconds)
+        let now = Self.timestamp(Date())
+        let spec: [String: Any] = [
+            "holderIdentity": holder, "leaseDurationSeconds": durationSeconds, "acquireTime": now, "renewTime": now,
+        ]
+        let existing = try await client.send(.GET, lease.path)
+        if existing.status == .notFound {
+            let body: [String: Any] = [
+                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": ["name": name, "namespace": namespace], "spec": spec,
+            ]
+            let created = try await client.send(.POST, collection, body: try Self.json(body), contentType: "application/json")
+            if created.status == .conflict { throw try await lease.heldError() }
+            guard created.status == .created || created.status == .ok else {
+                throw client.failure(created, verb: "create", resource: "leases/\(name)")
+            }
+        } else {
+            guard existing.status == .ok, var object = existing.json else {
+                throw client.failure(existing, verb: "get", resource: "leases/\(name)")
+            }
+            let current = object["spec"] as? [String: Any] ?? [:]
+            if let other = current["holderIdentity"] as? String, !other.isEmpty, other != holder, !Self.expired(current) {
+                throw try await lease.heldError()
+            }
+            var taken = spec
+            taken["leaseTransitions"] = ((current["leaseTransitions"] as? Int) ?? 0) + 1
+            object["spec"] = taken
+            let updated = try await client.send(.PUT, lease.path, body: try Self.json(object), contentType: "application/json")
+            if updated.status == .conflict { throw try await lease.heldError() }
+            guard updated.status == .ok else { throw client.failure(updated, verb: "update", resource: "leases/\(name)") }
+        }
+        lease.startRenewing()
+        return lease
+    }
+
+    /// Gives the lease up so the next deploy need not wait for it to expire.
+    func release() async {
+        renewal?.cancel()
+        guard let response = try? await client.send(.GET, path), var object = response.json else { return }
+        var spec = object["spec"] as? [String: Any] ?? [:]
+        guard spec["holderIdentity"] as? String == holder else { return }
+        spec["holderIdentity"] = NSNull()
+        object["spec"] = spec
+        _ = try? await client.send(.PUT, path, body: try Self.json(object), contentType: "application/json")
+    }
+
+    private func startRenewing() {
+        let interval = max(durationSeconds / 3, 1)
+        renewal = Task { [client, path, holder] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(interval))
+                guard !Task.isCancelled, let response = try? await client.send(.GET, path), var object = response.json else { continue }
+                var spec = object["spec"] as? [String: Any] ?? [:]
+                guard spec["holderIdentity"] as? String == holder else { return }
+                spec["renewTime"] = Self.timestamp(Date())
+                object["spec"] = spec
+                _ = try? await client.send(.PUT, path, body: try Self.json(object), contentType: "application/json")
+            }
+        }
+    }
+
+    private func heldError() async throws -> DeployFailure {
+        let response = try await client.send(.GET, path)
+        let spec = response.json?["spec"] as? [String: Any] ?? [:]
+        let other = spec["holderIdentity"] as? String ?? "another run"
+        let renewed = spec["renewTime"] as? String ?? "?"
+        return DeployFailure(
+            kind: .locked,
+            message: "the environment is locked by \(other) (Lease \(path.split(separator: "/").last ?? ""), renewed \(renewed), "
+                + "expires \(spec["leaseDurationSeconds"] as? Int ?? durationSeconds)s after that); wait for it to finish")
+    }
+
+    static func expired(_ spec: [String: Any]) -> Bool {
+        guard let renewed = (spec["renewTime"] as? String).flatMap(parse) else { return true }
+        let duration = Double(spec["leaseDurationSeconds"] as? Int ?? 60)
+        return renewed.addingTimeInterval(duration) < Date()
+    }
+
+    /// A MicroTime as the API writes it: RFC 3339 in UTC with six fractional digits.
+    static func timestamp(_ date: Date) -> String {
+        let whole = Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
+        let micros = Int((date.timeIntervalSince1970 - whole.timeIntervalSince1970) * 1_000_000)
+        let base = whole.formatted(.iso8601)
+        return String(base.dropLast()) + String(format: ".%06dZ", micros)
+    }
+
+    /// Reads RFC 3339 with or without fractional seconds.
+    static func parse(_ text: String) -> Date? {
+        let trimmed = text.replacingOccurrences(of: #"\.\d+"#, with: "", options: .regularExpression)
+        return try? Date(trimmed, strategy: .iso8601)
+    }
+
+    static func json(_ object: [String: Any]) throws -> ByteBuffer {
+        ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import NIOCore
+
+/// Typed reads and writes the Kubernetes target needs, over the client.
+extension KubernetesClient {
+    static let fieldManager = "orchestrate"
+
+    func object(_ path: String, label: String) async throws -> [String: Any]? {
+        let response = try await send(.GET, path)
+        if response.status == .notFound { return nil }
+        guard response.status == .ok, let object = response.json else { throw failure(response, verb: "get", resource: label) }
+        return object
+    }
+
+    func list(_ collection: String, labelSelector: String? = nil, label: String) async throws -> [[String: Any]] {
+        let query =
+            labelSelector.map { "?labelSelector=" + ($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0) } ?? ""
+        let response = try await send(.GET, collection + query)
+        guard response.status == .ok else { throw failure(response, verb: "list", resource: label) }
+        return response.json?["items"] as? [[String: Any]] ?? []
+    }
+
+    /// Server-side apply as `orchestrate`; a conflict with another manager is an error that says
+    /// which manager owns which fields, unless `force`.
+    @discardableResult
+    func apply(_ object: DesiredObject, force: Bool, dryRun: Bool = false) async throws -> [String: Any] {
+        var query = "?fieldManager=\(Self.fieldManager)"
+        if force { query += "&force=true" }
+        if dryRun { query += "&dryRun=All" }
+        let response = try await send(
+            .PATCH, object.path + query, body: ByteBuffer(bytes: try object.json()), contentType: "application/apply-patch+yaml")
+        if response.status == .conflict {
+            let message = response.json?["message"] as? String ?? "conflict"
+            throw KubernetesError.api(
+                "\(object.label): \(message); another field manager changed these fields. Rerun with --force-conflicts to take them over")
+        }
+        guard (200..<300).contains(response.status.code), let result = response.json else {
+            throw failure(response, verb: "apply", resource: object.label)
+        }
+        return result
+    }
+
+    /// Merges annotations into an object (a JSON merge patch touches nothing else).
+    func annotate(_ path: String, _ annotations: [String: String], label: String) async throws {
+        let body = try JSONSerialization.data(withJSONObject: ["metadata": ["annotations": annotations]])
+        let response = try await send(.PATCH, path, body: ByteBuffer(bytes: body), contentType: "application/merge-patch+json")
+        guard response.status == .ok else { throw failure(response, verb: "annotate", resource: label) }
+    }
+
+    /// The last lines a pod's container printed.
+    func logTail(namespace: String, pod: String, lines: Int = 15) async -> [String] {
+        guard let response = try? await send(.GET, "/api/v1/namespaces/\(namespace)/pods/\(pod)/log?tailLines=\(lines)"),
+            response.status == .ok
+        else { return [] }
+        return String(buffer: response.body).split(separator: "\n").map(String.init)
+    }
+}
+
+/// Small readers for the JSON objects the API returns.
+enum Field {
+    static func map(_ object: [String: Any]?, _ keys: String...) -> [String: Any]? {
+        var current: Any? = object
+        for key in keys { current = (current as? [String: Any])?[key] }
+        return current as? [String: Any]
+    }
+
+    static func string(_ object: [String: Any]?, _ keys: String...) -> String? {
+        var current: Any? = object
+        for key in keys { current = (current as? [String: Any])?[key] }
+        return current as? String
+    }
+
+    static func int(_ object: [String: Any]?, _ keys: String...) -> Int? {
+        var current: Any? = object
+        for key in keys { current = (current as? [String: Any])?[key] }
+        return current as? Int
+    }
+
+    static func conditions(_ object: [String: Any]?) -> [[String: Any]] {
+        map(object, "status")?["conditions"] as? [[String: Any]] ?? []
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import TestSupport
+import Testing
+
+@testable import Orchestrator
+
+/// The Kubernetes target end to end against the fake API server and its controllers: the
+/// scenarios of the issue, in the order an environment lives through them.
+@Suite(.serialized) struct KubernetesDeployTests {
+    static let namespace = "pet-backend-staging"
+    static func image(_ letter: Character) -> String {
+        "registry.example/pet-backend@sha256:" + String(repeating: letter, count: 64)
+    }
+
+    @Test func anEnvironmentsLifeOnKubernetes() async throws {
+        let server = try await FakeAPIServer()
+        defer { server.stop() }
+        let folder = try LocalProcess.temporaryDirectory("k8s-deploy")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let kubeconfig = try server.kubeconfig(in: folder)
+        func orchestrate(_ arguments: [String]) async throws -> CommandRunner.Outcome {
+            try await CommandRunner.run(
+                [arguments[0], "staging"] + arguments.dropFirst() + [
+                    "--target", "kubernetes", "--kubeconfig", kubeconfig, "--context", "test",
+                ])
+        }
+        let client = try KubernetesClient(connection: try KubernetesConnection.resolve(kubeconfig: kubeconfig, context: "test"))
+        defer { Task { await client.shutdown() } }
+        try await Self.seed(
+            client, path: "/api/v1/namespaces/\(Self.namespace)",
+            #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"pet-backend-staging"}}"#)
+
+        // A Secret without every required key: refused before anything changes.
+        try await Self.seedSecret(client, leaving: "JWT_SECRET")
+        let refused = try await orchestrate(["apply", "--image", Self.image("a")])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("lacks JWT_SECRET"), "\(refused.stderr)")
+        #expect(server.store.get("/apis/apps/v1/namespaces/\(Self.namespace)/deployments/pet-backend") == nil)
+        #expect(!refused.stderr.contains("c2VjcmV0"), "a secret value was shown")
+
+        // First apply into the namespace, then no changes.
+        try await Self.seedSecret(client, leaving: nil)
+        let first = try await orchestrate(["apply", "--image", Self.image("a")])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("revision 1 is live"), "\(first.stdout)")
+        let unchanged = try await orchestrate(["plan", "--image", Self.image("a"), "--detailed-exitcode"])
+        #expect(unchanged.status == 0, "\(unchanged.stdout)\(unchanged.stderr)")
+
+        // An image change rolls out.
+        let second = try await orchestrate(["apply", "--image", Self.image("b")])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("revision 2 is live"))
+
+        // A crash-looping image: fails fast naming the pod, rolls back to the last good revision.
+        server.controllers.crashLoop(image: Self.image("c"))
+        let started = ContinuousClock.now
+        let crashed = try await orchestrate(["apply", "--image", Self.image("c")])
+        #expect(crashed.status == 3, "\(crashed.stderr)")
+        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(
+            crashed.stderr.range(of: "pod pet-backend-[a-z0-9]+-0 failed start-up: CrashLoopBackOff", options: .regularExpression) != nil,
+            "\(crashed.stderr)")
+        #expect(crashed.stderr.contains("fatal: cannot load the payment provider configuration"))
+        #expect(crashed.stderr.contains("rolled back to revision 2"))
+        var history = try await Self.history(orchestrate)
+        #expect(history.current == 4)
+        #expect(history.releases.first { $0.revision == 3 }?.outcome == "failed")
+        #expect(history.releases.first { $0.revision == 4 }?.image == Self.image("b"))
+
+        // A failing migration Job stops the deploy: nothing else changes.
+        server.controllers.failMigrations(image: Self.image("d"))
+        let migration = try await orchestrate(["apply", "--image", Self.image("d")])
+        #expect(migration.status == 3, "\(migration.stderr)")
+        #expect(migration.stderr.contains("the migration failed; nothing else was changed"))
+        #expect(migration.stderr.contains(#"relation "orders" already exists"#))
+        #expect(try await Self.history(orchestrate).current == 4)
+
+        // Rollback to a named revision.
+        let rolledBack = try await orchestrate(["rollback", "--to", "1"])
+        #expect(rolledBack.status == 0, "\(rolledBack.stderr)")
+        history = try await Self.history(orchestrate)
+        #expect(history.releases.first { $0.revision == history.current }?.image == Self.image("a"))
+
+        // A Lease held by another run: refused, naming the holder. Once it expires: taken over.
+        let leasePath = "/apis/coordination.k8s.io/v1/namespaces/\(Self.namespace)/leases/pet-backend-staging-deploy"
+        server.store.update(leasePath) { lease in
+            lease["spec"] = [
+                "holderIdentity": "ci@runner-7 pid 4242", "leaseDurationSeconds": 60, "renewTime": KubernetesLease.timestamp(Date()),
+            ]
+        }
+        let locked = try await orchestrate(["apply", "--image", Self.image("e")])
+        #expect(locked.status == 5, "\(locked.stderr)")
+        #expect(locked.stderr.contains("locked by ci@runner-7 pid 4242"), "\(locked.stderr)")
+        server.store.update(leasePath) { lease in
+            var spec = lease["spec"] as? [String: Any] ?? [:]
+            spec["renewTime"] = "2026-01-01T00:00:00.000000Z"
+            lease["spec"] = spec
+        }
+
+        // The API server throttling and failing mid-rollout: retried, and the apply converges.
+        server.failNext(2, status: 429, pathPrefix: "/apis/apps/v1/namespaces/\(Self.namespace)/deployments")
+        server.failNext(2, status: 500, pathPrefix: "/apis/apps/v1/namespaces/\(Self.namespace)/replicasets")
+        let throttled = try await orchestrate(["apply", "--image", Self.image("e")])
+        #expect(throttled.status == 0, "\(throttled.stderr)")
+        history = try await Self.history(orchestrate)
+        #expect(history.releases.first { $0.revision == history.current }?.image == Self.image("e"))
+        #expect(history.releases.first { $0.revision == history.current }?.outcome == "succeeded")
+
+        let status = try await orchestrate(["status"])
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("1/1 available"), "\(status.stdout)")
+    }
+
+    struct History: Decodable {
+        struct Release: Decodable {
+            var revision: Int
+            var image: String
+            var outcome: String?
+        }
+        var current: Int?
+        var releases: [Release]
+    }
+
+    static func history(_ orchestrate: ([String]) async throws -> CommandRunner.Outcome) async throws -> History {
+        let outcome = try await orchestrate(["releases", "--json"])
+        return try JSONDecoder().decode(History.self, from: Data(outcome.stdout.utf8))
+    }
+
+    static func seed(_ client: KubernetesClient, path: String, method: HTTPMethod = .PATCH, _ body: String) async throws {
+        let response = try await client.send(
+            method, method == .PATCH ? path + "?fieldManager=test" : path, body: ByteBuffer(string: body),
+            contentType: method == .PATCH ? "application/apply-patch+yaml" : "application/json")
+        #expect((200..<300).contains(response.status.code), "\(String(buffer: response.body))")
+    }
+
+    static func seedSecret(_ client: KubernetesClient, leaving missing: String?) async throws {
+        let keys = [
+            "DATABASE_URL", "REDIS_URL", "JWT_SECRET", "REFRESH_TOKEN_SECRET", "SESSION_SECRET", "ENCRYPTION_KEY", "CLERK_SECRET_KEY",
+        ]
+        let data = keys.filter { $0 != missing }.map { "\"\($0)\":\"c2VjcmV0\"" }.joined(separator: ",")
+        _ = try await client.send(.DELETE, "/api/v1/namespaces/\(namespace)/secrets/pet-backend-secrets")
+        try await seed(
+            client, path: "/api/v1/namespaces/\(namespace)/secrets/pet-backend-secrets",
+            #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"pet-backend-secrets","namespace":"pet-backend-staging"},"data":{\#(data)}}"#
+        )
+    }
+}
