@@ -83,6 +83,29 @@ import Testing
         history = try await Self.history(orchestrate)
         #expect(history.releases.first { $0.revision == history.current }?.image == Self.image("a"))
 
+        // Another field manager changed the image: a conflict, reported; taken over only when told.
+        let deploymentPath = "/apis/apps/v1/namespaces/\(Self.namespace)/deployments/pet-backend"
+        let edited = try await client.send(
+            .PATCH, deploymentPath + "?fieldManager=kubectl-edit&force=true",
+            body: ByteBuffer(
+                string:
+                    #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"pet-backend","namespace":"pet-backend-staging"},"spec":{"template":{"spec":{"containers":[{"name":"backend","image":"\#(Self.image("f"))"}]}}}}"#
+            ), contentType: "application/apply-patch+yaml")
+        #expect(edited.status == .ok)
+        let conflicted = try await orchestrate(["apply", "--image", Self.image("a")])
+        #expect(conflicted.status == 1, "\(conflicted.stderr)")
+        #expect(conflicted.stderr.contains(#"conflict with "kubectl-edit""#), "\(conflicted.stderr)")
+        #expect(conflicted.stderr.contains("--force-conflicts"))
+        let forced = try await orchestrate(["apply", "--image", Self.image("a"), "--force-conflicts"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+
+        // Pods ready but the service unhealthy behind the proxy: the health gate fails, rollback.
+        server.controllers.setUnhealthy(true)
+        let unhealthy = try await orchestrate(["apply", "--image", Self.image("g")])
+        #expect(unhealthy.status == 3, "\(unhealthy.stderr)")
+        #expect(unhealthy.stderr.contains("Service/pet-backend failed GET /healthz/detailed: HTTP 503"), "\(unhealthy.stderr)")
+        server.controllers.setUnhealthy(false)
+
         // A Lease held by another run: refused, naming the holder. Once it expires: taken over.
         let leasePath = "/apis/coordination.k8s.io/v1/namespaces/\(Self.namespace)/leases/pet-backend-staging-deploy"
         server.store.update(leasePath) { lease in

@@ -21,7 +21,7 @@ struct KubernetesCommands {
         let image = image ?? "\(spec.app.image):unreleased"
         try await options.withKubernetes(spec) { client, target in
             let plan = try await KubernetesPlanner.plan(
-                spec, client: client, target: target, image: image, templates: options.locations.templatesDirectory)
+                spec, client: client, target: target, image: image, templates: options.locations.templatesDirectory, force: force)
             Terminal.error(PlanPrinter.text(plan, style: TextStyle(colors: Terminal.colorsOnStandardError)))
             guard plan.hasChanges else { return }
             if !yes, isatty(STDIN_FILENO) == 1, !Terminal.confirm("Apply these changes to \(spec.name)?") {

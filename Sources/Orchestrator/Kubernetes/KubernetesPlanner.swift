@@ -13,16 +13,19 @@ struct KubernetesPlanner {
     let namespace: String
     /// `app.kubernetes.io/instance` of this environment's objects.
     let instance: String
+    /// Plan as `apply --force-conflicts` would apply: taking fields other managers own.
+    var force = false
 
     /// The environment's objects with `image` (default: the spec's repository, tag `unreleased`)
     /// and their plan against the cluster.
     static func plan(
-        _ spec: EnvironmentSpec, client: KubernetesClient, target: KubernetesTarget, image: String?, templates: String
+        _ spec: EnvironmentSpec, client: KubernetesClient, target: KubernetesTarget, image: String?, templates: String, force: Bool = false
     ) async throws -> Plan {
         let objects = try DesiredObjects.render(
             spec, target: target, image: image ?? "\(spec.app.image):unreleased",
             templates: TemplateSet(directory: templates, files: DiskFiles()))
-        let planner = KubernetesPlanner(client: client, namespace: target.namespace, instance: "\(spec.app.name)-\(spec.name)")
+        let planner = KubernetesPlanner(
+            client: client, namespace: target.namespace, instance: "\(spec.app.name)-\(spec.name)", force: force)
         return Plan(
             environment: spec.name, target: "kubernetes (\(client.connection.context))", changes: try await planner.plan(objects),
             desired: nil, liveFingerprint: "", createdAt: Date())
@@ -70,13 +73,7 @@ struct KubernetesPlanner {
     }
 
     private func dryRunApply(_ object: DesiredObject) async throws -> [String: Any] {
-        let response = try await client.send(
-            .PATCH, object.path + "?dryRun=All&fieldManager=\(Self.fieldManager)", body: ByteBuffer(bytes: try object.json()),
-            contentType: "application/apply-patch+yaml")
-        guard (200..<300).contains(response.status.code), let result = response.json else {
-            throw client.failure(response, verb: "apply (dry run)", resource: object.label)
-        }
-        return result
+        try await client.apply(object, force: force, dryRun: true)
     }
 
     private func listOwned(_ kind: ResourceKind) async throws -> [String] {
