@@ -7,8 +7,6 @@ import NIOCore
 /// Objects this environment created earlier (found by its labels) that are no longer rendered
 /// are removals.
 struct KubernetesPlanner {
-    static let fieldManager = "orchestrate"
-
     let client: KubernetesClient
     let namespace: String
     /// `app.kubernetes.io/instance` of this environment's objects.
