@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import TestSupport
 import Testing
+import Yams
 
 @testable import Orchestrator
 
@@ -26,7 +27,8 @@ import Testing
                     "--target", "kubernetes", "--kubeconfig", kubeconfig, "--context", "test",
                 ])
         }
-        let client = try KubernetesClient(connection: try KubernetesConnection.resolve(kubeconfig: kubeconfig, context: "test"))
+        let seedConfig = try server.kubeconfig(in: folder, token: FakeAPIServer.seedToken)
+        let client = try KubernetesClient(connection: try KubernetesConnection.resolve(kubeconfig: seedConfig, context: "test"))
         defer { Task { await client.shutdown() } }
         try await Self.seed(
             client, path: "/api/v1/namespaces/\(Self.namespace)",
@@ -134,6 +136,67 @@ import Testing
         let status = try await orchestrate(["status"])
         #expect(status.status == 0)
         #expect(status.stdout.contains("1/1 available"), "\(status.stdout)")
+
+        // Everything orchestrate asked for is allowed by the Role the README documents.
+        let rules = try Self.documentedRules()
+        // The fake answered only paths and methods the official API has, with objects of its shapes.
+        let shapes = try OpenAPIShapes()
+        #expect(
+            shapes.unknownFields(in: ["spec": ["replicaz": 1]], schema: "io.k8s.api.apps.v1.Deployment") == ["Deployment.spec.replicaz"])
+        #expect(shapes.paths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}/log"] == nil)
+        for template in server.requests.pathTemplates {
+            let parts = template.split(separator: " ", maxSplits: 1).map(String.init)
+            #expect(shapes.paths[parts[1]]?.contains(parts[0]) == true, "\(template) is not in the Kubernetes OpenAPI documents")
+        }
+        let namespaced = "/namespaces/\(Self.namespace)"
+        var samples: [(Any, String)] = [
+            (server.store.get("/apis/apps/v1\(namespaced)/deployments/pet-backend") ?? [:], "io.k8s.api.apps.v1.Deployment"),
+            (
+                server.store.get("/apis/coordination.k8s.io/v1\(namespaced)/leases/pet-backend-staging-deploy") ?? [:],
+                "io.k8s.api.coordination.v1.Lease"
+            ),
+        ]
+        samples += server.store.list("/apis/apps/v1\(namespaced)/replicasets", labels: [:]).map { ($0, "io.k8s.api.apps.v1.ReplicaSet") }
+        samples += server.store.list("/api/v1\(namespaced)/pods", labels: [:]).map { ($0, "io.k8s.api.core.v1.Pod") }
+        samples += server.store.list("/apis/batch/v1\(namespaced)/jobs", labels: [:]).map { ($0, "io.k8s.api.batch.v1.Job") }
+        let statusBody = try JSONSerialization.jsonObject(with: FakeAPIServer.statusBody(409, reason: "Conflict", message: "x"))
+        samples.append((statusBody, "io.k8s.apimachinery.pkg.apis.meta.v1.Status"))
+        for (object, schema) in samples {
+            #expect(
+                shapes.unknownFields(in: object, schema: schema).isEmpty, "\(schema): \(shapes.unknownFields(in: object, schema: schema))")
+        }
+
+        #expect(server.requests.accesses.count > 10)
+        for access in server.requests.accesses {
+            let allowed = rules.contains { rule in
+                rule.groups.contains(access.group) && rule.resources.contains(access.resource) && rule.verbs.contains(access.verb)
+                    && (rule.names.isEmpty || access.name.map(rule.names.contains) == true)
+            }
+            #expect(allowed, "docs/kubernetes/orchestrate-rbac.yaml does not allow \(access)")
+        }
+    }
+
+    struct Rule {
+        var groups: Set<String>
+        var resources: Set<String>
+        var verbs: Set<String>
+        var names: Set<String>
+    }
+
+    /// The rules of the Role and ClusterRole in docs/kubernetes/orchestrate-rbac.yaml.
+    static func documentedRules() throws -> [Rule] {
+        let text = try String(contentsOfFile: CommandRunner.repositoryRoot + "/docs/kubernetes/orchestrate-rbac.yaml", encoding: .utf8)
+        var rules: [Rule] = []
+        for document in try Yams.load_all(yaml: text) {
+            guard let object = document as? [String: Any], ["Role", "ClusterRole"].contains(object["kind"] as? String) else { continue }
+            for rule in object["rules"] as? [[String: Any]] ?? [] {
+                rules.append(
+                    Rule(
+                        groups: Set(rule["apiGroups"] as? [String] ?? []), resources: Set(rule["resources"] as? [String] ?? []),
+                        verbs: Set(rule["verbs"] as? [String] ?? []), names: Set(rule["resourceNames"] as? [String] ?? [])))
+            }
+        }
+        return rules
     }
 
     struct History: Decodable {

@@ -14,10 +14,14 @@ import TestSupport
 /// owners, DELETE, and `kind: Status` error bodies with reason and code.
 final class FakeAPIServer: Sendable {
     static let token = "test-token"
+    /// What tests use to set the scene; its requests are not what orchestrate asked for.
+    static let seedToken = "seed-token"
     let port: Int
     let store = FakeObjectStore()
     let controllers: FakeControllers
     private let failures = Failures()
+    /// Every request as `VERB GROUP RESOURCE[/SUBRESOURCE] NAME?`, the way RBAC sees it.
+    let requests = RequestLog()
     private let task: Task<Void, Error>
 
     /// Answers the next `count` requests whose path starts with `prefix` with `status` (429, 500…).
@@ -35,8 +39,10 @@ final class FakeAPIServer: Sendable {
         let controllers = FakeControllers(store: store)
         self.controllers = controllers
         let failures = failures
+        let requests = requests
         for method in [HTTPRequest.Method.get, .patch, .delete, .post, .put] {
             router.on("**", method: method) { request, _ in
+                if request.headers[.authorization] == "Bearer \(Self.token)" { requests.record(request) }
                 if let status = failures.take(for: request.uri.path) {
                     return Self.status(status, reason: status == 429 ? "TooManyRequests" : "InternalError", message: "injected by the test")
                 }
@@ -111,7 +117,7 @@ final class FakeAPIServer: Sendable {
     }
 
     static func handle(_ request: Request, body: ByteBuffer, store: FakeObjectStore, controllers: FakeControllers) -> Response {
-        guard request.headers[.authorization] == "Bearer \(token)" else {
+        guard [token, seedToken].map({ "Bearer \($0)" }).contains(request.headers[.authorization] ?? "") else {
             return status(401, reason: "Unauthorized", message: "Unauthorized")
         }
         let path = request.uri.path
@@ -257,10 +263,18 @@ final class FakeAPIServer: Sendable {
     }
 
     static func status(_ code: Int, reason: String, message: String) -> Response {
-        let body =
-            #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"\#(message.replacingOccurrences(of: "\"", with: "\\\""))","reason":"\#(reason)","code":\#(code)}"#
-        return Response(
-            status: .init(code: code), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        Response(
+            status: .init(code: code), headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: statusBody(code, reason: reason, message: message))))
+    }
+
+    /// A `kind: Status` error body as the API server writes it.
+    static func statusBody(_ code: Int, reason: String, message: String) -> Data {
+        let status: [String: Any] = [
+            "kind": "Status", "apiVersion": "v1", "metadata": [String: Any](), "status": "Failure", "message": message, "reason": reason,
+            "code": code,
+        ]
+        return (try? JSONSerialization.data(withJSONObject: status, options: [.sortedKeys])) ?? Data()
     }
 }
 
@@ -278,6 +292,66 @@ final class Failures: @unchecked Sendable {
             guard let index = pending.firstIndex(where: { path.hasPrefix($0.prefix) && $0.count > 0 }) else { return nil }
             pending[index].count -= 1
             return pending[index].status
+        }
+    }
+}
+
+/// The requests the fake server saw, as RBAC attributes: verb, API group, resource, name.
+final class RequestLog: @unchecked Sendable {
+    struct Access: Hashable {
+        var verb: String
+        var group: String
+        var resource: String
+        var name: String?
+    }
+
+    private let lock = NSLock()
+    private var seen: Set<Access> = []
+    private var templates: Set<String> = []
+
+    var accesses: Set<Access> { lock.withLock { seen } }
+    /// `METHOD /path/{namespace}/…/{name}` of every request, as the OpenAPI documents write paths.
+    var pathTemplates: Set<String> { lock.withLock { templates } }
+
+    func record(_ request: Request) {
+        let parts = request.uri.path.split(separator: "/").map(String.init)
+        var rest: ArraySlice<String>
+        var group = ""
+        if parts.first == "api" {
+            rest = parts.dropFirst(2)
+        } else if parts.first == "apis", parts.count > 2 {
+            group = parts[1]
+            rest = parts.dropFirst(3)
+        } else {
+            return
+        }
+        if rest.first == "namespaces", rest.count >= 3 { rest = rest.dropFirst(2) }
+        let items = Array(rest)
+        guard let resource = items.first else { return }
+        let name = items.count > 1 ? items[1].split(separator: ":").first.map(String.init) : nil
+        let subresource = items.count > 2 ? "/" + items[2] : ""
+        let query = request.uri.queryParameters
+        let verb: String
+        switch request.method {
+        case .get: verb = name == nil ? (query["watch"] == "1" ? "watch" : "list") : "get"
+        case .post: verb = "create"
+        case .put: verb = "update"
+        case .patch: verb = "patch"
+        case .delete: verb = "delete"
+        default: verb = request.method.rawValue.lowercased()
+        }
+        var template = parts.prefix(parts.first == "api" ? 2 : 3).joined(separator: "/")
+        if parts.contains("namespaces"), items.count != parts.count - (parts.first == "api" ? 2 : 3) {
+            template += "/namespaces/{namespace}"
+        }
+        template += "/" + resource
+        if name != nil { template += "/{name}" }
+        if items.count > 2 { template += "/" + items[2] }
+        if items.count > 3 { template += "/{path}" }
+        let method = request.method.rawValue.lowercased()
+        lock.withLock {
+            _ = seen.insert(Access(verb: verb, group: group, resource: resource + subresource, name: name))
+            _ = templates.insert("\(method) /\(template)")
         }
     }
 }
