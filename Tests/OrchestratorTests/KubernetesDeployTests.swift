@@ -133,6 +133,14 @@ import Yams
         #expect(history.releases.first { $0.revision == history.current }?.image == Self.image("e"))
         #expect(history.releases.first { $0.revision == history.current }?.outcome == "succeeded")
 
+        // rollback without --to: the last successful revision before the current one (the failed
+        // revision of image g is skipped), restored as a new revision.
+        let back = try await orchestrate(["rollback"])
+        #expect(back.status == 0, "\(back.stderr)")
+        history = try await Self.history(orchestrate)
+        #expect(history.releases.first { $0.revision == history.current }?.image == Self.image("a"))
+        #expect(history.releases.first { $0.image == Self.image("g") }?.outcome == "failed")
+
         let status = try await orchestrate(["status"])
         #expect(status.status == 0)
         #expect(status.stdout.contains("1/1 available"), "\(status.stdout)")
