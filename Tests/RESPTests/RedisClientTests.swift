@@ -14,8 +14,12 @@ import Testing
         redis = try LocalRedis.shared.get()
     }
 
+    /// Generous limits: the whole suite shares two cores with image builds and deploys, and a
+    /// starved connect must not pass for a client bug. Tests of the limits set their own.
     private func client(_ change: (inout RedisConfiguration) -> Void = { _ in }) throws -> RedisClient {
         var configuration = try RedisConfiguration(url: redis.url)
+        configuration.connectTimeout = .seconds(15)
+        configuration.commandTimeout = .seconds(15)
         change(&configuration)
         return RedisClient(configuration: configuration)
     }
@@ -90,7 +94,10 @@ import Testing
     @Test func passwordAndDatabaseFromTheURL() async throws {
         let secured = try LocalRedis(password: "s3cret-pass")
         defer { secured.stop() }
-        let good = RedisClient(configuration: try RedisConfiguration(url: "redis://:s3cret-pass@127.0.0.1:\(secured.port)/3"))
+        var goodConfiguration = try RedisConfiguration(url: "redis://:s3cret-pass@127.0.0.1:\(secured.port)/3")
+        goodConfiguration.connectTimeout = .seconds(15)
+        goodConfiguration.commandTimeout = .seconds(15)
+        let good = RedisClient(configuration: goodConfiguration)
         defer { Task { await good.shutdown() } }
         _ = try await good.send(RESPCommand("SET", "k", "v"))
         let reply = try await good.send(RESPCommand("CLIENT", "INFO")).string ?? ""
