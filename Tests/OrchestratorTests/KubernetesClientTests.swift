@@ -155,14 +155,7 @@ final class TLSTestServer: Sendable {
         let app = Application(
             router: router, server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
-        task = Task {
-            let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-            try await group.run()
-        }
-        guard await LocalProcess.portOpens(port) else {
-            task.cancel()
-            throw MissingServer(description: "the TLS test server did not start")
-        }
+        task = try await LocalApplication.start(app, port: port, name: "the TLS test server", logger: logger)
     }
 
     static func status(_ code: Int, reason: String, message: String) -> Response {

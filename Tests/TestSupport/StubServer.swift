@@ -51,15 +51,7 @@ public final class StubServer: Sendable {
         var logger = Logger(label: "stub")
         logger.logLevel = .critical
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
-        task = Task {
-            let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-            try await group.run()
-        }
-        guard await LocalProcess.portOpens(port) else {
-            task.cancel()
-            let outcome = await task.result
-            throw MissingServer(description: "stub server did not start: \(outcome)")
-        }
+        task = try await LocalApplication.start(app, port: port, name: "the stub server", logger: logger)
     }
 
     deinit { task.cancel() }
@@ -79,5 +71,22 @@ public struct ClosureMiddleware<Context: RequestContext>: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         try await body(request, context, next)
+    }
+}
+
+/// Runs a Hummingbird application as a test's local server until the returned task is cancelled;
+/// returns once its port accepts connections.
+public enum LocalApplication {
+    public static func start(_ app: some Service, port: Int, name: String, logger: Logger) async throws -> Task<Void, Error> {
+        let task = Task {
+            let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+            try await group.run()
+        }
+        guard await LocalProcess.portOpens(port) else {
+            task.cancel()
+            let outcome = await task.result
+            throw MissingServer(description: "\(name) did not start: \(outcome)")
+        }
+        return task
     }
 }

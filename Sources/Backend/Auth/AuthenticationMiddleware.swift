@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Synchronization
 
 /// Reads `Authorization: Bearer …`: the service's own access token (HS256) or a Clerk session
 /// token (RS256). A present but bad token is a 401, never silently anonymous.
@@ -9,7 +8,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     let tokens: TokenService
     let clerk: ClerkVerifier
-    let verified = VerifiedTokens()
+    /// Tokens already verified, until they expire: a client sends the same token with every
+    /// request, and verifying it again (JSON decoding, HMAC or RSA) was most of a cached read's
+    /// cost. Only a token that passed verification is remembered, so a forged one never matches.
+    let verified = ExpiringMap<String>()
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws
         -> Response
@@ -20,17 +22,17 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         var context = context
         do {
-            if let user = verified.user(for: token) {
+            if let user = verified.get(token) {
                 context.userID = user
             } else {
                 switch TokenService.algorithm(of: token) {
                 case "HS256":
                     let claims = try await tokens.verifyAccess(token)
-                    verified.remember(token, user: claims.sub.value, until: claims.exp.value)
+                    verified.set(token, claims.sub.value, expires: .now + .seconds(claims.exp.value.timeIntervalSinceNow))
                     context.userID = claims.sub.value
                 case "RS256":
                     let claims = try await clerk.verify(token)
-                    verified.remember(token, user: claims.sub.value, until: claims.exp.value)
+                    verified.set(token, claims.sub.value, expires: .now + .seconds(claims.exp.value.timeIntervalSinceNow))
                     context.userID = claims.sub.value
                 default: throw APIError(.unauthorized, code: "invalid_token", "the token is not a JWT this service accepts")
                 }
@@ -58,31 +60,4 @@ struct AuthenticationMiddleware: RouterMiddleware {
 struct AttributedError: Error {
     var underlying: Error
     var userID: String?
-}
-
-/// Tokens already verified, until they expire: a client sends the same token with every request,
-/// and verifying it again (JSON decoding, HMAC or RSA) was most of a cached read's cost. Only a
-/// token that passed verification is remembered, so a forged one never matches.
-final class VerifiedTokens: Sendable {
-    static let capacity = 10_000
-    private let entries = Mutex<[String: (user: String, expires: Date)]>([:])
-
-    func user(for token: String) -> String? {
-        let now = Date()
-        return entries.withLock { entries in
-            guard let entry = entries[token] else { return nil }
-            guard entry.expires > now else {
-                entries[token] = nil
-                return nil
-            }
-            return entry.user
-        }
-    }
-
-    func remember(_ token: String, user: String, until expires: Date) {
-        entries.withLock { entries in
-            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[token] = (user, expires)
-        }
-    }
 }

@@ -1,7 +1,6 @@
 import Logging
 import NIOCore
 import RESP
-import Synchronization
 
 /// Cached design reads in Redis under REDIS_PREFIX with REDIS_TTL, fronted by a near cache: each
 /// instance keeps what it read for `CACHE_LOCAL_TTL_MS` (1 s), so a hot design costs no Redis
@@ -54,37 +53,17 @@ struct DesignCache: Sendable {
     }
 }
 
-/// A bounded in-process map of recent cache entries that expire after a fixed time.
+/// Recent cache entries kept in the instance for a fixed lifetime.
 final class NearCache: Sendable {
     static let capacity = 10_000
     private let lifetime: Duration
-    private let entries = Mutex<[String: (body: ByteBuffer, expires: ContinuousClock.Instant)]>([:])
+    private let entries = ExpiringMap<ByteBuffer>(capacity: capacity)
 
     init(lifetime: Duration) {
         self.lifetime = lifetime
     }
 
-    func get(_ key: String) -> ByteBuffer? {
-        let now = ContinuousClock.now
-        return entries.withLock { entries in
-            guard let entry = entries[key] else { return nil }
-            guard entry.expires > now else {
-                entries[key] = nil
-                return nil
-            }
-            return entry.body
-        }
-    }
-
-    func set(_ key: String, _ body: ByteBuffer) {
-        let expires = ContinuousClock.now + lifetime
-        entries.withLock { entries in
-            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = (body, expires)
-        }
-    }
-
-    func remove(_ key: String) {
-        _ = entries.withLock { $0.removeValue(forKey: key) }
-    }
+    func get(_ key: String) -> ByteBuffer? { entries.get(key) }
+    func set(_ key: String, _ body: ByteBuffer) { entries.set(key, body, expires: .now + lifetime) }
+    func remove(_ key: String) { entries.remove(key) }
 }

@@ -53,14 +53,7 @@ final class FakeAPIServer: Sendable {
         var logger = Logger(label: "fake-kubernetes")
         logger.logLevel = .critical
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
-        task = Task {
-            let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-            try await group.run()
-        }
-        guard await LocalProcess.portOpens(port) else {
-            task.cancel()
-            throw MissingServer(description: "the fake API server did not start")
-        }
+        task = try await LocalApplication.start(app, port: port, name: "the fake API server", logger: logger)
     }
 
     func stop() { task.cancel() }
