@@ -124,14 +124,18 @@ import Yams
             lease["spec"] = spec
         }
 
-        // The API server throttling and failing mid-rollout: retried, and the apply converges.
+        // The API server throttling, failing and not answering mid-rollout: retried, and the apply converges.
         server.failNext(2, status: 429, pathPrefix: "/apis/apps/v1/namespaces/\(Self.namespace)/deployments")
         server.failNext(2, status: 500, pathPrefix: "/apis/apps/v1/namespaces/\(Self.namespace)/replicasets")
+        server.failNext(1, status: 0, pathPrefix: "/api/v1/namespaces/\(Self.namespace)/services/pet-backend:http/proxy")
         let throttled = try await orchestrate(["apply", "--image", Self.image("e")])
         #expect(throttled.status == 0, "\(throttled.stderr)")
         history = try await Self.history(orchestrate)
         #expect(history.releases.first { $0.revision == history.current }?.image == Self.image("e"))
         #expect(history.releases.first { $0.revision == history.current }?.outcome == "succeeded")
+        // Migration Jobs of earlier images were pruned: only this release's is left.
+        let jobs = server.store.list("/apis/batch/v1/namespaces/\(Self.namespace)/jobs", labels: [:])
+        #expect(jobs.count == 1, "\(jobs.compactMap { Field.string($0, "metadata", "name") })")
 
         // rollback without --to: the last successful revision before the current one (the failed
         // revision of image g is skipped), restored as a new revision.

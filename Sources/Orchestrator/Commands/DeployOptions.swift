@@ -21,6 +21,9 @@ struct DeployOptions: ParsableArguments {
     @Option(help: "Kubernetes: the kubeconfig context (default: targets.kubernetes.context, then the current context).")
     var context: String?
 
+    @Option(name: .customLong("request-timeout"), help: "Kubernetes: seconds one API request may take before it is retried.")
+    var requestTimeout = 60
+
     @OptionGroup var locations: SpecLocationOptions
 
     func chosenTarget(for spec: EnvironmentSpec) -> TargetsSpec.Name {
@@ -34,7 +37,7 @@ struct DeployOptions: ParsableArguments {
         }
         do {
             let connection = try KubernetesConnection.resolve(kubeconfig: kubeconfig, context: context ?? target.context)
-            return (try KubernetesClient(connection: connection), target)
+            return (try KubernetesClient(connection: connection, requestTimeout: .seconds(Int64(max(requestTimeout, 1)))), target)
         } catch let error as KubernetesError {
             throw DeployFailure(kind: .invalid, message: error.description)
         }

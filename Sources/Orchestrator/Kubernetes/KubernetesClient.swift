@@ -23,8 +23,13 @@ final class KubernetesClient: Sendable {
         }
     }
 
-    init(connection: KubernetesConnection) throws {
+    /// How long one request may take before it is abandoned (and retried, once the server has
+    /// answered before): kubectl's `--request-timeout`.
+    let requestTimeout: TimeAmount
+
+    init(connection: KubernetesConnection, requestTimeout: TimeAmount = .seconds(60)) throws {
         self.connection = connection
+        self.requestTimeout = requestTimeout
         var tls = TLSConfiguration.makeClientConfiguration()
         do {
             if connection.insecureSkipTLSVerify {
@@ -40,7 +45,7 @@ final class KubernetesClient: Sendable {
             throw KubernetesError.configuration("the TLS material of context `\(connection.context)` cannot be read: \(error)")
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        configuration.timeout = .init(connect: .seconds(10))
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         if case .exec(let config) = connection.credentials {
             exec = ExecCredentialProvider(config: config)
@@ -55,7 +60,7 @@ final class KubernetesClient: Sendable {
 
     /// One request; an exec-plugin credential is refreshed once on a 401.
     func send(
-        _ method: HTTPMethod, _ path: String, body: ByteBuffer? = nil, contentType: String? = nil, timeout: TimeAmount = .seconds(60)
+        _ method: HTTPMethod, _ path: String, body: ByteBuffer? = nil, contentType: String? = nil
     ) async throws -> Response {
         var refreshed = false
         var attempt = 0
@@ -68,7 +73,7 @@ final class KubernetesClient: Sendable {
             let response: HTTPClientResponse
             let collected: ByteBuffer
             do {
-                response = try await http.execute(request, timeout: timeout)
+                response = try await http.execute(request, timeout: requestTimeout)
                 collected = try await response.body.collect(upTo: 64 << 20)
             } catch {
                 // A server never reached is a setup problem: say so at once. One that answered

@@ -24,7 +24,8 @@ final class FakeAPIServer: Sendable {
     let requests = RequestLog()
     private let task: Task<Void, Error>
 
-    /// Answers the next `count` requests whose path starts with `prefix` with `status` (429, 500…).
+    /// Answers the next `count` requests whose path starts with `prefix` with `status` (429, 500…),
+    /// or with status 0, never in time: the answer comes after 30 s.
     func failNext(_ count: Int, status: Int, pathPrefix: String) {
         failures.add(count: count, status: status, prefix: pathPrefix)
     }
@@ -44,6 +45,7 @@ final class FakeAPIServer: Sendable {
             router.on("**", method: method) { request, _ in
                 if request.headers[.authorization] == "Bearer \(Self.token)" { requests.record(request) }
                 if let status = failures.take(for: request.uri.path) {
+                    if status == 0 { try await Task.sleep(for: .seconds(30)) }
                     return Self.status(status, reason: status == 429 ? "TooManyRequests" : "InternalError", message: "injected by the test")
                 }
                 let body = try await request.body.collect(upTo: 8 << 20)
