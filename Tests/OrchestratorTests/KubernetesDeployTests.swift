@@ -145,9 +145,18 @@ import Yams
         #expect(history.releases.first { $0.revision == history.current }?.image == Self.image("a"))
         #expect(history.releases.first { $0.image == Self.image("g") }?.outcome == "failed")
 
+        // What the autoscaler reports (no controller for it here: the test plays metrics-server).
+        server.store.update("/apis/autoscaling/v2/namespaces/\(Self.namespace)/horizontalpodautoscalers/pet-backend") { hpa in
+            hpa["status"] = [
+                "currentReplicas": 2, "desiredReplicas": 3,
+                "currentMetrics": [["type": "Resource", "resource": ["name": "cpu", "current": ["averageUtilization": 85]]]],
+                "conditions": [["type": "ScalingActive", "status": "True", "reason": "ValidMetricFound"]],
+            ]
+        }
         let status = try await orchestrate(["status"])
         #expect(status.status == 0)
         #expect(status.stdout.contains("1/1 available"), "\(status.stdout)")
+        #expect(status.stdout.contains("autoscaler: 2 current, 3 desired; cpu 85% (target 70%)"), "\(status.stdout)")
 
         // Everything orchestrate asked for is allowed by the Role the README documents.
         let rules = try Self.documentedRules()

@@ -131,10 +131,26 @@ struct KubernetesCommands {
             Terminal.out(Table.render(rows))
             if let hpa {
                 let conditions = Field.conditions(hpa).map { "\($0["type"] ?? "")=\($0["status"] ?? "") (\($0["reason"] ?? ""))" }
+                let metrics = Self.metrics(of: hpa)
                 Terminal.out(
                     "autoscaler: \(Field.int(hpa, "status", "currentReplicas") ?? 0) current, \(Field.int(hpa, "status", "desiredReplicas") ?? 0) desired; "
+                        + (metrics.isEmpty ? "no metrics reported" : metrics.joined(separator: ", ")) + "; "
                         + conditions.joined(separator: ", "))
             }
+        }
+    }
+
+    /// `cpu 45% (target 70%)` for each resource metric the autoscaler reports.
+    static func metrics(of hpa: [String: Any]) -> [String] {
+        let current = Field.map(hpa, "status")?["currentMetrics"] as? [[String: Any]] ?? []
+        let targets = Field.map(hpa, "spec")?["metrics"] as? [[String: Any]] ?? []
+        return current.compactMap { metric in
+            guard let name = Field.string(metric, "resource", "name") else { return nil }
+            let value = Field.int(metric, "resource", "current", "averageUtilization").map { "\($0)%" } ?? "?"
+            let target =
+                targets.first { Field.string($0, "resource", "name") == name }
+                .flatMap { Field.int($0, "resource", "target", "averageUtilization") }.map { " (target \($0)%)" } ?? ""
+            return "\(name) \(value)\(target)"
         }
     }
 
