@@ -4,10 +4,10 @@ import Testing
 
 /// Bearer-token auth as Docker Hub, GHCR and ECR do it, against a real registry configured for
 /// token auth: `orchestrate build --push` must trade the credentials at the registry's realm for a
-/// token scoped to the repository and push with it.
-@Suite struct RegistryTokenAuthTests {
+/// token scoped to the repository and push with it. Part of the image suite, whose tests run one
+/// at a time (each packs a 150 MB binary).
+extension ImageBuildTests {
     @Test func pushTradesCredentialsForABearerToken() async throws {
-        let scratch = try LocalProcess.temporaryDirectory("token-auth")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let issuer = try TokenIssuer(directory: scratch)
         let token = try issuer.token(repository: "team/pet-backend", actions: ["push", "pull"])
@@ -17,8 +17,6 @@ import Testing
                 realm: tokenService.url + "/token", service: "orchestrate-tests", issuer: TokenIssuer.name,
                 certificate: issuer.certificate))
         defer { registry.stop() }
-        let petBackend = URL(fileURLWithPath: CommandRunner.executable).deletingLastPathComponent().appendingPathComponent("pet-backend")
-            .path
 
         let pushed = try await CommandRunner.run(
             [
