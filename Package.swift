@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(
             name: "Orchestrator",
             dependencies: [
-                "Manifests", "CProcessSpawn", "CZlib",
+                "Manifests", "ProcessSupport", "CZlib",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -48,6 +48,7 @@ let package = Package(
             ]
         ),
         .target(name: "CProcessSpawn"),
+        .target(name: "ProcessSupport", dependencies: ["CProcessSpawn"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "RESP",
@@ -87,6 +88,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "ProcessSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

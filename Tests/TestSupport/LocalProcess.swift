@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -124,8 +125,7 @@ public final class LocalProcess: @unchecked Sendable {
     }
 
     public static func executable(_ name: String, searching extra: [String] = []) -> String? {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + extra
-        return path.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        ProcessLauncher.executable(name, searching: extra)
     }
 }
 
@@ -143,32 +143,11 @@ public final class CleanProcess: @unchecked Sendable {
     public let pid: pid_t
 
     public init(_ path: String, arguments: [String], environment: [String: String], output: String) throws {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+        do {
+            pid = try ProcessLauncher.spawn(path, arguments: arguments, environment: environment, logPath: output)
+        } catch {
+            throw MissingServer(description: "\(error)")
         }
-        var child = pid_t()
-        let status = posix_spawn(&child, path, &actions, &attributes, argv, envp)
-        guard status == 0 else { throw MissingServer(description: "cannot start \(path): error \(status)") }
-        pid = child
     }
 
     public func signal(_ signal: Int32) {
@@ -177,15 +156,7 @@ public final class CleanProcess: @unchecked Sendable {
 
     /// Waits for the exit and returns its status, or nil if it has not exited in time.
     public func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                return (status & 0x7f) == 0 ? (status >> 8) & 0xff : -(status & 0x7f)
-            }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return nil
+        await ProcessLauncher.waitForExit(pid, timeout: timeout)
     }
 
     deinit {

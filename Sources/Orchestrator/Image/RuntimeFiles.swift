@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 
 /// The base layer of the image, taken from this machine (no base image can be pulled here): the
 /// shared libraries the binary links (as `ldd` resolves them, at the same paths, so its RUNPATH

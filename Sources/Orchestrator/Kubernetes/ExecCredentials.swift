@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 
 /// Runs a kubeconfig `exec` credential plugin and keeps its answer until it expires, as kubectl
 /// does (the plugin may be slow: `aws eks get-token` calls STS).

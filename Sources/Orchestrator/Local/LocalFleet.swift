@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Manifests
 import NIOCore
+import ProcessSupport
 
 /// Instances of `pet-backend` as processes on this machine, each under its own supervisor and on
 /// its own loopback port.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Manifests
+import ProcessSupport
 
 /// `--target local`: the environment on this machine.
 struct LocalPlatform: FleetPlatform {

@@ -1,5 +1,6 @@
 import Foundation
 import Manifests
+import ProcessSupport
 
 /// The environment's own PostgreSQL on 127.0.0.1, data under the state folder, tuned with the
 /// spec's `ALTER SYSTEM` settings. Run as the `postgres` user when we are root (PostgreSQL

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 
 /// The environment's own Redis on 127.0.0.1 with the rendered redis.conf (memory, eviction,
 /// persistence from the spec), a password, and its data under the state folder.

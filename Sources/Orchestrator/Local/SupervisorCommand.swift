@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import ProcessSupport
 
 /// `orchestrate supervise` (hidden): keeps one local instance running, restarting it with
 /// exponential backoff when it exits, until it is sent SIGTERM, which it passes on to the

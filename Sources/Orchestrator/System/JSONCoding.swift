@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 
 /// One JSON style for every file and every `--json` output: sorted keys, ISO 8601 dates.
 enum JSONCoding {

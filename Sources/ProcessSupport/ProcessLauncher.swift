@@ -8,13 +8,17 @@ import Foundation
 /// Starts programs with posix_spawn: an empty signal mask (so they react to SIGTERM as under an
 /// init system, whatever this process blocks), only stdin/stdout/stderr inherited (so a daemon
 /// never keeps our pipes or lock file open), and optionally in a session of its own.
-enum ProcessLauncher {
-    struct LaunchError: Error, CustomStringConvertible {
-        var description: String
+public enum ProcessLauncher {
+    public struct LaunchError: Error, CustomStringConvertible {
+        public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     /// Starts `path` and returns its pid; output (stdout and stderr) is appended to `logPath`.
-    static func spawn(
+    public static func spawn(
         _ path: String, arguments: [String], environment: [String: String], logPath: String?, workingDirectory: String? = nil,
         detached: Bool = false
     ) throws -> pid_t {
@@ -56,7 +60,7 @@ enum ProcessLauncher {
 
     /// Runs a program to completion and returns its exit status (negative: killed by that signal).
     /// Gives up after `timeout`, killing it, and returns nil.
-    static func run(
+    public static func run(
         _ path: String, arguments: [String], environment: [String: String], logPath: String?, timeout: Duration
     ) async throws -> Int32? {
         let pid = try spawn(path, arguments: arguments, environment: environment, logPath: logPath)
@@ -67,7 +71,7 @@ enum ProcessLauncher {
     }
 
     /// Polls a child of this process for its exit without blocking a thread of the concurrency pool.
-    static func waitForExit(_ pid: pid_t, timeout: Duration) async -> Int32? {
+    public static func waitForExit(_ pid: pid_t, timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         repeat {
             var status: Int32 = 0
@@ -79,23 +83,23 @@ enum ProcessLauncher {
         return nil
     }
 
-    static func decode(_ status: Int32) -> Int32 {
+    public static func decode(_ status: Int32) -> Int32 {
         (status & 0x7f) == 0 ? (status >> 8) & 0xff : -(status & 0x7f)
     }
 
-    static func isAlive(_ pid: pid_t) -> Bool {
+    public static func isAlive(_ pid: pid_t) -> Bool {
         pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
     }
 
     /// Alive and still the program we started: after a reboot a recorded pid may belong to
     /// something else, which must never be signalled.
-    static func isAlive(_ pid: pid_t, running fragment: String) -> Bool {
+    public static func isAlive(_ pid: pid_t, running fragment: String) -> Bool {
         guard isAlive(pid), let command = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
         return String(decoding: command.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(fragment)
     }
 
     /// Alive and a child of `parent` (the program may have exec'd something else since).
-    static func isAlive(_ pid: pid_t, childOf parent: pid_t) -> Bool {
+    public static func isAlive(_ pid: pid_t, childOf parent: pid_t) -> Bool {
         guard isAlive(pid), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let closing = stat.lastIndex(of: ")")
         else { return false }
@@ -105,7 +109,7 @@ enum ProcessLauncher {
     }
 
     /// Finds a program on PATH or in the given folders.
-    static func executable(_ name: String, searching extra: [String] = []) -> String? {
+    public static func executable(_ name: String, searching extra: [String] = []) -> String? {
         if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         let folders = path.split(separator: ":").map(String.init) + extra
@@ -116,7 +120,7 @@ enum ProcessLauncher {
 extension ProcessLauncher {
     /// Sends SIGTERM, waits up to `grace` for the process to go, then SIGKILL. Works for our own
     /// children (reaped here) and for daemons an earlier run started.
-    static func terminate(_ pid: pid_t, grace: Duration) async {
+    public static func terminate(_ pid: pid_t, grace: Duration) async {
         guard isAlive(pid) else { return }
         kill(pid, SIGTERM)
         if await waitUntilGone(pid, timeout: grace) { return }
@@ -124,7 +128,7 @@ extension ProcessLauncher {
         _ = await waitUntilGone(pid, timeout: .seconds(5))
     }
 
-    static func waitUntilGone(_ pid: pid_t, timeout: Duration) async -> Bool {
+    public static func waitUntilGone(_ pid: pid_t, timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         repeat {
             var status: Int32 = 0
