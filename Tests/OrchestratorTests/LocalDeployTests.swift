@@ -136,4 +136,26 @@ import Testing
         #expect(back.stderr.contains("converging instances to v12"), "\(back.stderr)")
         try await deployment.expectServing(release: 12, instances: 2, digestOf: 1)
     }
+
+    /// A checkout the postgres user cannot reach (under /root, or a 0700 temporary folder): as
+    /// root, PostgreSQL's data goes to /var/lib/orchestrate and the state folder links there.
+    @Test func aStateFolderThePostgresUserCannotReach() async throws {
+        let deployment = try LocalDeployment(replicas: 1)
+        defer {
+            deployment.tearDown()
+            let link = deployment.stateDirectory + "/test/postgres"
+            if let outside = try? FileManager.default.destinationOfSymbolicLink(atPath: link) {
+                try? FileManager.default.removeItem(atPath: (outside as NSString).deletingLastPathComponent)
+            }
+        }
+        chmod(deployment.root, 0o700)
+        let applied = try await deployment.orchestrate(["apply"])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        try await deployment.expectServing(release: 1, instances: 1)
+        if getuid() == 0 {
+            let outside = try FileManager.default.destinationOfSymbolicLink(atPath: deployment.stateDirectory + "/test/postgres")
+            #expect(outside.hasPrefix("/var/lib/orchestrate/"))
+            #expect(applied.stderr.contains("the postgres user cannot reach"))
+        }
+    }
 }

@@ -15,14 +15,14 @@ final class LocalDeployment: @unchecked Sendable {
     /// The pet-backend built with the tests.
     let goodBuild: String
 
-    init() throws {
+    init(replicas: Int = 2) throws {
         basePort = 21_000 + Int.random(in: 0..<400) * 100
         let base = try String(contentsOfFile: CommandRunner.repositoryRoot + "/environments/base.yaml", encoding: .utf8)
         let test = """
             extends: base
             features: { queue: false }
             scaling:
-              replicas: { min: 2, max: 2 }
+              replicas: { min: \(replicas), max: \(replicas) }
             health:
               liveness: { initialDelay: 1s }
               readiness: { initialDelay: 1s }

@@ -7,9 +7,8 @@ struct LocalPaths: Sendable {
         root = "\(stateDirectory)/\(environment)"
     }
 
+    /// PostgreSQL's folder, or a link to it (see `LocalPostgres.folder`).
     var postgres: String { root + "/postgres" }
-    var postgresData: String { postgres + "/data" }
-    var postgresLog: String { postgres + "/postgres.log" }
     var redis: String { root + "/redis" }
     var redisConfig: String { redis + "/redis.conf" }
     var redisPidFile: String { redis + "/redis.pid" }

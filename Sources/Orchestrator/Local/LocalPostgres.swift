@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Manifests
 import ProcessSupport
@@ -11,13 +12,22 @@ struct LocalPostgres: Sendable {
 
     static let databaseName = "pet_backend"
 
-    var detail: String { "PostgreSQL on 127.0.0.1:\(port), data in \(paths.postgresData)" }
+    var detail: String { "PostgreSQL on 127.0.0.1:\(port), data in \(data)" }
 
-    var isInitialized: Bool { FileManager.default.fileExists(atPath: paths.postgresData + "/PG_VERSION") }
+    /// Where its files are: `.orchestrate/ENV/postgres`, or, when the postgres user cannot reach
+    /// the state folder (a checkout under /root, a 0700 temporary folder), the folder outside it
+    /// that this path links to.
+    var folder: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: paths.postgres)) ?? paths.postgres
+    }
+    var data: String { folder + "/data" }
+    var serverLog: String { folder + "/postgres.log" }
+
+    var isInitialized: Bool { FileManager.default.fileExists(atPath: data + "/PG_VERSION") }
 
     func isRunning() async -> Bool {
         guard isInitialized, let bin = Self.binaryDirectory() else { return false }
-        let status = try? await ServiceUser.run("\(bin)/pg_ctl", ["-D", paths.postgresData, "status"], log: nil, timeout: .seconds(10))
+        let status = try? await ServiceUser.run("\(bin)/pg_ctl", ["-D", data, "status"], log: nil, timeout: .seconds(10))
         return status == 0
     }
 
@@ -35,23 +45,23 @@ struct LocalPostgres: Sendable {
         let created = !isInitialized
         if created {
             progress.step("creating \(detail)")
-            try FileManager.default.createDirectory(atPath: paths.postgres, withIntermediateDirectories: true)
-            let passwordFile = paths.postgres + "/initdb.pw"
+            try await createFolder(progress: progress)
+            let passwordFile = folder + "/initdb.pw"
             try AtomicFile.write(Data(password.utf8), to: passwordFile, permissions: 0o600)
             defer { try? FileManager.default.removeItem(atPath: passwordFile) }
-            try ServiceUser.giveToServiceUser(paths.postgres)
+            try ServiceUser.giveToServiceUser(folder)
             let status = try await ServiceUser.run(
                 "\(bin)/initdb",
                 [
-                    "-D", paths.postgresData, "-U", "postgres", "--auth-local=peer", "--auth-host=scram-sha-256",
+                    "-D", data, "-U", "postgres", "--auth-local=peer", "--auth-host=scram-sha-256",
                     "--pwfile=\(passwordFile)", "-E", "UTF8", "--locale=C",
-                ], log: paths.postgres + "/initdb.log", timeout: .seconds(120))
-            guard status == 0 else { throw LocalServiceError("initdb failed; see \(paths.postgres)/initdb.log") }
+                ], log: folder + "/initdb.log", timeout: .seconds(120))
+            guard status == 0 else { throw LocalServiceError("initdb failed; see \(folder)/initdb.log") }
         }
         try await start(bin: bin, progress: progress)
         if created {
             try await psql(bin: bin, password: password, database: "postgres", ["-c", "CREATE DATABASE \(Self.databaseName)"])
-            let tuning = paths.postgres + "/tuning.sql"
+            let tuning = folder + "/tuning.sql"
             try Data(tuningSQL.utf8).write(to: URL(fileURLWithPath: tuning))
             try await psql(bin: bin, password: password, database: "postgres", ["-f", tuning])
             progress.step("restarting PostgreSQL with the spec's tuning")
@@ -60,21 +70,40 @@ struct LocalPostgres: Sendable {
         }
     }
 
+    /// The postgres user must reach its files: when it cannot reach the state folder, they go to
+    /// /var/lib/orchestrate/<id>/postgres and the state folder links there.
+    private func createFolder(progress: any ProgressReporter) async throws {
+        try FileManager.default.createDirectory(atPath: paths.root, withIntermediateDirectories: true)
+        guard ServiceUser.switching,
+            (try? await ServiceUser.run("/usr/bin/test", ["-x", paths.root], log: nil, timeout: .seconds(10))) != 0
+        else {
+            try FileManager.default.createDirectory(atPath: paths.postgres, withIntermediateDirectories: true)
+            return
+        }
+        let id = SHA256.hash(data: Array(paths.root.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let outside = "/var/lib/orchestrate/\(id)/postgres"
+        try FileManager.default.createDirectory(
+            atPath: outside, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try? FileManager.default.removeItem(atPath: paths.postgres)
+        try FileManager.default.createSymbolicLink(atPath: paths.postgres, withDestinationPath: outside)
+        progress.step("the postgres user cannot reach \(paths.root); PostgreSQL's data goes to \(outside) (linked from \(paths.postgres))")
+    }
+
     private func start(bin: String, progress: any ProgressReporter) async throws {
         progress.step("starting \(detail)")
         let options = "-p \(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
         let status = try await ServiceUser.run(
-            "\(bin)/pg_ctl", ["-D", paths.postgresData, "-l", paths.postgresLog, "-w", "-t", "60", "-o", options, "start"],
-            log: paths.postgres + "/pg_ctl.log", timeout: .seconds(90))
+            "\(bin)/pg_ctl", ["-D", data, "-l", serverLog, "-w", "-t", "60", "-o", options, "start"],
+            log: folder + "/pg_ctl.log", timeout: .seconds(90))
         guard status == 0 else {
-            throw LocalServiceError("PostgreSQL did not start on port \(port); see \(paths.postgresLog)")
+            throw LocalServiceError("PostgreSQL did not start on port \(port); see \(serverLog)")
         }
     }
 
     func stop() async throws {
         guard let bin = Self.binaryDirectory(), await isRunning() else { return }
         _ = try await ServiceUser.run(
-            "\(bin)/pg_ctl", ["-D", paths.postgresData, "-m", "fast", "-w", "stop"], log: paths.postgres + "/pg_ctl.log",
+            "\(bin)/pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"], log: folder + "/pg_ctl.log",
             timeout: .seconds(60))
     }
 
@@ -84,9 +113,9 @@ struct LocalPostgres: Sendable {
         let status = try await ProcessLauncher.run(
             "\(bin)/psql",
             arguments: ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1"] + arguments,
-            environment: environment, logPath: paths.postgres + "/psql.log", timeout: .seconds(60))
+            environment: environment, logPath: folder + "/psql.log", timeout: .seconds(60))
         guard status == 0 else {
-            throw LocalServiceError("psql \(arguments.joined(separator: " ")) failed; see \(paths.postgres)/psql.log")
+            throw LocalServiceError("psql \(arguments.joined(separator: " ")) failed; see \(folder)/psql.log")
         }
     }
 
