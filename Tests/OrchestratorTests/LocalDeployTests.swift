@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -128,7 +129,7 @@ import Testing
         // down stops everything; data and history survive and apply brings it back.
         let down = try await deployment.orchestrate(["down"])
         #expect(down.status == 0, "\(down.stderr)")
-        #expect(try deployment.listening(deployment.basePort) == false)
+        #expect(LocalProcess.accepts(deployment.basePort) == false)
         let afterDown = try await deployment.orchestrate(["plan", "--detailed-exitcode"])
         #expect(afterDown.status == 2 && afterDown.stdout.contains("+ postgres"))
         let back = try await deployment.orchestrate(["apply"])

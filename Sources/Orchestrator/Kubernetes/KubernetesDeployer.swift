@@ -90,37 +90,28 @@ struct KubernetesDeployer {
                     message: "there is no revision \(revision); known: \(releases.map { String($0.revision) }.joined(separator: ", "))")
             }
         } else {
-            chosen = releases.filter { $0.outcome == "succeeded" && $0.revision != current }.max { $0.revision < $1.revision }
+            chosen = releases.lastSuccessful(excluding: current)
         }
         guard let chosen else { throw DeployFailure(kind: .invalid, message: "there is no earlier successful revision to roll back to") }
         progress.step("rolling back to revision \(chosen.revision) (\(chosen.image))")
-        try await restore(chosen, objects: objects)
-        try await waitForRollout()
-        try await checkHealth()
-        guard let revision = try await history.currentRevision() else { return chosen.revision }
-        try await history.mark(
-            revision, outcome: "succeeded", note: "rollback to revision \(chosen.revision)", actor: actor, image: chosen.image)
-        return revision
+        return try await restore(
+            chosen, objects: objects, history: history, note: "rollback to revision \(chosen.revision)", checkingHealth: true)
     }
 
     private func rollBack(after failed: Int?, failure: RolloutFailure, objects: [DesiredObject], history: KubernetesHistory) async throws
         -> DeployFailure
     {
         let releases = try await history.releases()
-        guard let last = releases.filter({ $0.outcome == "succeeded" && $0.revision != failed }).max(by: { $0.revision < $1.revision })
-        else {
+        guard let last = releases.lastSuccessful(excluding: failed) else {
             return DeployFailure(
                 kind: .rolledBack, message: "the rollout failed and there is no successful revision to return to\n\(failure)")
         }
         progress.step("the rollout failed; rolling back to revision \(last.revision)")
         do {
-            try await restore(last, objects: objects)
-            try await waitForRollout()
-            if let revision = try await history.currentRevision() {
-                try await history.mark(
-                    revision, outcome: "succeeded", note: "automatic rollback to revision \(last.revision)", actor: actor, image: last.image
-                )
-            }
+            // The health check is skipped here: what failed it may not be the build (a database
+            // down), and the last good build is the best the environment can run meanwhile.
+            _ = try await restore(
+                last, objects: objects, history: history, note: "automatic rollback to revision \(last.revision)", checkingHealth: false)
             return DeployFailure(
                 kind: .rolledBack, message: "the rollout failed and was rolled back to revision \(last.revision)\n\(failure)")
         } catch {
@@ -129,8 +120,11 @@ struct KubernetesDeployer {
     }
 
     /// Applies the rendered Deployment with the release's pod template, under our field manager
-    /// (so the next apply does not conflict with a manager of the rollback's own).
-    private func restore(_ release: KubernetesRelease, objects: [DesiredObject]) async throws {
+    /// (so the next apply does not conflict with a manager of the rollback's own), watches the
+    /// rollout and records the outcome; returns the revision now live.
+    private func restore(
+        _ release: KubernetesRelease, objects: [DesiredObject], history: KubernetesHistory, note: String, checkingHealth: Bool
+    ) async throws -> Int {
         guard var deployment = objects.first(where: { $0.kind.kind == "Deployment" }) else {
             throw DeployFailure(kind: .invalid, message: "nothing renders a Deployment")
         }
@@ -140,6 +134,11 @@ struct KubernetesDeployer {
         body["spec"] = specMap
         deployment.body = body
         try await client.apply(deployment, force: true)
+        try await waitForRollout()
+        if checkingHealth { try await checkHealth() }
+        guard let revision = try await history.currentRevision() else { return release.revision }
+        try await history.mark(revision, outcome: "succeeded", note: note, actor: actor, image: release.image)
+        return revision
     }
 
     private func checkSecret() async throws {

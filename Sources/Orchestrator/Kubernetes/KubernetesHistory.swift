@@ -25,6 +25,13 @@ struct KubernetesRelease: @unchecked Sendable {
     }
 }
 
+extension Array where Element == KubernetesRelease {
+    /// The newest revision orchestrate verified, other than `revision`: where a rollback goes.
+    func lastSuccessful(excluding revision: Int?) -> KubernetesRelease? {
+        filter { $0.outcome == "succeeded" && $0.revision != revision }.max { $0.revision < $1.revision }
+    }
+}
+
 /// Release history on Kubernetes lives on the cluster: ReplicaSet revisions
 /// (`deployment.kubernetes.io/revision`) plus annotations orchestrate writes on them.
 struct KubernetesHistory {

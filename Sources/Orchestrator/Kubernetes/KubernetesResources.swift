@@ -58,22 +58,20 @@ extension KubernetesClient {
 
 /// Small readers for the JSON objects the API returns.
 enum Field {
+    static func value(_ object: [String: Any]?, _ keys: [String]) -> Any? {
+        keys.reduce(object as Any?) { ($0 as? [String: Any])?[$1] }
+    }
+
     static func map(_ object: [String: Any]?, _ keys: String...) -> [String: Any]? {
-        var current: Any? = object
-        for key in keys { current = (current as? [String: Any])?[key] }
-        return current as? [String: Any]
+        value(object, keys) as? [String: Any]
     }
 
     static func string(_ object: [String: Any]?, _ keys: String...) -> String? {
-        var current: Any? = object
-        for key in keys { current = (current as? [String: Any])?[key] }
-        return current as? String
+        value(object, keys) as? String
     }
 
     static func int(_ object: [String: Any]?, _ keys: String...) -> Int? {
-        var current: Any? = object
-        for key in keys { current = (current as? [String: Any])?[key] }
-        return current as? Int
+        value(object, keys) as? Int
     }
 
     static func conditions(_ object: [String: Any]?) -> [[String: Any]] {
