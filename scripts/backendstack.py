@@ -58,7 +58,8 @@ def access_token(user):
 
 
 def start_stack(binary, extra_env=None):
-    """PostgreSQL, Redis and pet-backend (migrated and seeded); returns (app process, port, env)."""
+    """PostgreSQL, Redis and pet-backend (migrated and seeded); returns (app process, port, env).
+    env["DATABASE_SOCKET_URL"] reaches the same PostgreSQL through its Unix socket."""
     work = tempfile.mkdtemp(prefix="backend-stack-")
     shutil.chown(work, "postgres", "postgres")
     pg_port, redis_port, app_port = free_port(), free_port(), free_port()
@@ -75,6 +76,7 @@ def start_stack(binary, extra_env=None):
                REDIS_URL=f"redis://127.0.0.1:{redis_port}", JWT_SECRET=JWT_SECRET, REFRESH_TOKEN_SECRET="stack-refresh-secret-0123456789abcdefgh",
                SESSION_SECRET="stack-session-secret-0123456789abcdefgh", ENCRYPTION_KEY="0123456789abcdef0123456789abcdef",
                CLERK_SECRET_KEY="sk_live_stack", CORS_ORIGIN="https://harnesshe.ro", SHOPIFY_WEBHOOK_SECRET="stack-webhook-secret")
+    env["DATABASE_SOCKET_URL"] = f"postgresql://postgres@/postgres?host={work}&port={pg_port}&sslmode=disable"
     env.update(extra_env or {})
     subprocess.run([binary, "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run([binary, "seed"], env=env, check=True, stdout=subprocess.DEVNULL)

@@ -61,4 +61,29 @@ import Testing
         #expect(configuration.corsOrigins == ["https://a.example", "https://b.example"])
         #expect(configuration.port == 3001 && configuration.poolMax == 10 && configuration.redisPrefix == "pet:")
     }
+
+    @Test func aDatabaseURLMayNameASocketFolderAsLibpqDoes() throws {
+        let viaParameter = try DatabaseURL.parse("postgresql://app:pw@/pets?host=/var/run/postgresql&port=5433").get()
+        #expect(viaParameter.socketFolder == "/var/run/postgresql" && viaParameter.port == 5433 && viaParameter.database == "pets")
+        #expect("\(viaParameter)" == "postgresql://app@/pets?host=/var/run/postgresql&port=5433")
+        let viaHost = try DatabaseURL.parse("postgresql://app@%2Ftmp%2Fpg/pets").get()
+        #expect(viaHost.socketFolder == "/tmp/pg" && viaHost.port == 5432)
+        let overTCP = try DatabaseURL.parse("postgresql://app@db.internal/pets").get()
+        #expect(overTCP.socketFolder == nil && overTCP.host == "db.internal")
+
+        for (text, rule) in [
+            ("postgresql://app@/pets", "must name a host (or a socket folder: ?host=/var/run/postgresql)"),
+            (
+                "postgresql://app@/pets?host=db.internal",
+                "has a `host` parameter that is not a folder (write the host before the port instead)"
+            ),
+            ("postgresql://app@/pets?host=/tmp&port=x", "has a `port` parameter that is not a port number"),
+        ] {
+            guard case .failure(let error) = DatabaseURL.parse(text) else {
+                Issue.record("\(text) parsed")
+                continue
+            }
+            #expect(error.rule == rule)
+        }
+    }
 }

@@ -57,6 +57,20 @@ import Testing
         #expect(actions == ["design.private_notes.write", "design.delete"])
     }
 
+    @Test func theServiceWorksOverPostgreSQLsUnixSocket() async throws {
+        var socketHarness = harness
+        socketHarness.environment["DATABASE_URL"] =
+            "postgresql://postgres@/\(harness.database)?host=\(harness.postgres.directory)&port=\(harness.postgres.port)&sslmode=disable"
+        #expect(try socketHarness.configuration().database.socketFolder == harness.postgres.directory)
+        let alice = try await BackendHarness.accessToken(for: "alice")
+        try await socketHarness.withApp { client, _ in
+            _ = try await create(client, token: alice, name: "over the socket")
+            let list = try await client.execute(uri: "/api/designs", method: .get, headers: .bearer(alice, json: false))
+            let items = try #require(try list.json()["items"] as? [[String: Any]])
+            #expect(items.map { $0["name"] as? String } == ["over the socket"])
+        }
+    }
+
     @Test func privateNotesAreEncryptedAtRestWithTheirKeyID() async throws {
         let alice = try await BackendHarness.accessToken(for: "alice")
         try await harness.withApp { client, _ in

@@ -2,13 +2,17 @@ import Foundation
 import PostgresNIO
 
 /// A parsed `postgresql://user:password@host:port/database?sslmode=…`. Its description hides
-/// the password.
+/// the password. As with libpq, `?host=/a/folder` (or a host that is a percent-encoded folder)
+/// connects through the Unix socket `<folder>/.s.PGSQL.<port>` instead of TCP: for a PostgreSQL
+/// on the same machine, that costs both sides markedly less per query than loopback TCP.
 struct DatabaseURL: Sendable, CustomStringConvertible {
     enum TLSMode: String, Sendable {
         case disable, prefer, require
     }
 
     var host: String
+    /// The folder holding PostgreSQL's socket, when connecting through it.
+    var socketFolder: String?
     var port: Int
     var username: String
     var password: Sensitive?
@@ -16,7 +20,7 @@ struct DatabaseURL: Sendable, CustomStringConvertible {
     var tls: TLSMode
 
     static let placeholder = DatabaseURL(
-        host: "127.0.0.1", port: 5432, username: "postgres", password: nil, database: "postgres", tls: .disable)
+        host: "127.0.0.1", socketFolder: nil, port: 5432, username: "postgres", password: nil, database: "postgres", tls: .disable)
 
     struct ParseError: Error {
         var rule: String
@@ -28,8 +32,21 @@ struct DatabaseURL: Sendable, CustomStringConvertible {
         else {
             return .failure(ParseError(rule: "must be a postgresql://user:password@host:port/database URL"))
         }
-        guard let host = components.host, !host.isEmpty else {
-            return .failure(ParseError(rule: "must name a host"))
+        let hostParameter = components.queryItems?.first(where: { $0.name == "host" })?.value
+        let host = hostParameter ?? components.host.map { $0.removingPercentEncoding ?? $0 } ?? ""
+        guard !host.isEmpty else {
+            return .failure(ParseError(rule: "must name a host (or a socket folder: ?host=/var/run/postgresql)"))
+        }
+        let socketFolder = host.hasPrefix("/") ? host : nil
+        var port = components.port ?? 5432
+        if let portParameter = components.queryItems?.first(where: { $0.name == "port" })?.value {
+            guard let number = Int(portParameter), (1...65535).contains(number) else {
+                return .failure(ParseError(rule: "has a `port` parameter that is not a port number"))
+            }
+            port = number
+        }
+        if hostParameter != nil, socketFolder == nil {
+            return .failure(ParseError(rule: "has a `host` parameter that is not a folder (write the host before the port instead)"))
         }
         guard let user = components.user, !user.isEmpty else {
             return .failure(ParseError(rule: "must name a user"))
@@ -46,7 +63,7 @@ struct DatabaseURL: Sendable, CustomStringConvertible {
         }
         return .success(
             DatabaseURL(
-                host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
+                host: host, socketFolder: socketFolder, port: port, username: user.removingPercentEncoding ?? user,
                 password: components.password.map { Sensitive($0.removingPercentEncoding ?? $0) },
                 database: database.isEmpty ? user : database, tls: mode))
     }
@@ -58,13 +75,23 @@ struct DatabaseURL: Sendable, CustomStringConvertible {
         case .prefer: tlsConfiguration = .prefer(.makeClientConfiguration())
         case .require: tlsConfiguration = .require(.makeClientConfiguration())
         }
-        var configuration = PostgresClient.Configuration(
-            host: host, port: port, username: username, password: password?.revealed, database: database, tls: tlsConfiguration)
+        var configuration =
+            if let socketFolder {
+                PostgresClient.Configuration(
+                    unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)", username: username, password: password?.revealed, database: database
+                )
+            } else {
+                PostgresClient.Configuration(
+                    host: host, port: port, username: username, password: password?.revealed, database: database, tls: tlsConfiguration)
+            }
         configuration.options.minimumConnections = poolMin
         configuration.options.maximumConnections = poolMax
         configuration.options.connectTimeout = .seconds(3)
         return configuration
     }
 
-    var description: String { "postgresql://\(username)@\(host):\(port)/\(database)" }
+    var description: String {
+        if let socketFolder { return "postgresql://\(username)@/\(database)?host=\(socketFolder)&port=\(port)" }
+        return "postgresql://\(username)@\(host):\(port)/\(database)"
+    }
 }
