@@ -29,7 +29,7 @@ struct CursorSigner: Sendable {
     }
 
     struct Position: Equatable, Sendable {
-        var createdAt: Date
+        var createdAt: PostgresTimestamp
         var id: UUID
         var userID: String
     }
@@ -38,8 +38,7 @@ struct CursorSigner: Sendable {
         var payload: [UInt8] = []
         payload.reserveCapacity(24 + position.userID.utf8.count)
         // PostgreSQL keeps microseconds; a coarser cursor would repeat rows on the next page.
-        let microseconds = Int64((position.createdAt.timeIntervalSince1970 * 1_000_000).rounded())
-        withUnsafeBytes(of: microseconds.bigEndian) { payload.append(contentsOf: $0) }
+        withUnsafeBytes(of: position.createdAt.microseconds.bigEndian) { payload.append(contentsOf: $0) }
         withUnsafeBytes(of: position.id.uuid) { payload.append(contentsOf: $0) }
         payload.append(contentsOf: position.userID.utf8)
         let signature = HMAC<SHA256>.authenticationCode(for: payload, using: key)
@@ -60,7 +59,7 @@ struct CursorSigner: Sendable {
                 idBytes[10], idBytes[11], idBytes[12], idBytes[13], idBytes[14], idBytes[15]
             ))
         guard let user = String(validating: payload[24...], as: UTF8.self) else { return nil }
-        return Position(createdAt: Date(timeIntervalSince1970: Double(microseconds) / 1_000_000), id: id, userID: user)
+        return Position(createdAt: PostgresTimestamp(microseconds: microseconds), id: id, userID: user)
     }
 
     static func base64URL(_ bytes: [UInt8]) -> String {

@@ -8,39 +8,46 @@ struct Design: Sendable {
     var id: UUID
     var name: String
     /// Valid JSON (PostgreSQL's `jsonb::text`).
-    var documentJSON: String
+    var documentJSON: ByteBuffer
     var privateNotes: String?
-    var createdAt: Date
-    /// RFC 3339 in UTC with milliseconds, formatted by PostgreSQL.
-    var createdAtText: String
-    var updatedAtText: String
+    var createdAt: PostgresTimestamp
+    var updatedAt: PostgresTimestamp
 
     func write(into buffer: inout ByteBuffer) {
-        buffer.writeStaticString("{\"createdAt\":")
-        buffer.writeJSONString(createdAtText)
-        buffer.writeStaticString(",\"document\":")
-        buffer.writeString(documentJSON)
-        buffer.writeStaticString(",\"id\":")
-        buffer.writeJSONString(id.uuidString.lowercased())
-        buffer.writeStaticString(",\"name\":")
-        buffer.writeJSONString(name)
-        buffer.writeStaticString(",\"privateNotes\":")
-        if let privateNotes { buffer.writeJSONString(privateNotes) } else { buffer.writeStaticString("null") }
-        buffer.writeStaticString(",\"updatedAt\":")
-        buffer.writeJSONString(updatedAtText)
-        buffer.writeStaticString("}")
+        let document = documentJSON
+        buffer.writeJSON(upTo: worstCaseJSONBytes) { json in
+            json.ascii("{\"createdAt\":")
+            json.timestamp(createdAt)
+            json.ascii(",\"document\":")
+            document.withUnsafeReadableBytes { json.raw($0) }
+            json.ascii(",\"id\":")
+            json.uuid(id)
+            json.ascii(",\"name\":")
+            json.string(name)
+            json.ascii(",\"privateNotes\":")
+            if let privateNotes { json.string(privateNotes) } else { json.ascii("null") }
+            json.ascii(",\"updatedAt\":")
+            json.timestamp(updatedAt)
+            json.ascii("}")
+        }
+    }
+
+    /// The most bytes `write(into:)` can take: the fixed text, and every character escaped.
+    var worstCaseJSONBytes: Int {
+        160 + documentJSON.readableBytes + RawJSONWriter.worstCase(string: name.utf8.count)
+            + RawJSONWriter.worstCase(string: privateNotes?.utf8.count ?? 0)
     }
 
     var json: ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(documentJSON.utf8.count + name.utf8.count + 200)
+        buffer.reserveCapacity(worstCaseJSONBytes)
         write(into: &buffer)
         return buffer
     }
 
     static func page(_ designs: [Design], nextCursor: String?) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(designs.reduce(64) { $0 + $1.documentJSON.utf8.count + $1.name.utf8.count + 200 })
+        buffer.reserveCapacity(designs.reduce(64) { $0 + $1.worstCaseJSONBytes })
         buffer.writeStaticString("{\"items\":[")
         for (index, design) in designs.enumerated() {
             if index > 0 { buffer.writeStaticString(",") }
@@ -50,32 +57,6 @@ struct Design: Sendable {
         if let nextCursor { buffer.writeJSONString(nextCursor) } else { buffer.writeStaticString("null") }
         buffer.writeStaticString("}")
         return buffer
-    }
-}
-
-extension ByteBuffer {
-    /// A JSON string literal with the escapes RFC 8259 requires.
-    mutating func writeJSONString(_ text: String) {
-        writeStaticString("\"")
-        var start = text.utf8.startIndex
-        for index in text.utf8.indices {
-            let byte = text.utf8[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            writeSubstring(text[start..<index])
-            switch byte {
-            case UInt8(ascii: "\""): writeStaticString("\\\"")
-            case UInt8(ascii: "\\"): writeStaticString("\\\\")
-            case UInt8(ascii: "\n"): writeStaticString("\\n")
-            case UInt8(ascii: "\r"): writeStaticString("\\r")
-            case UInt8(ascii: "\t"): writeStaticString("\\t")
-            default:
-                let hex = String(byte, radix: 16)
-                writeString("\\u00" + (hex.count == 1 ? "0" : "") + hex)
-            }
-            start = text.utf8.index(after: index)
-        }
-        writeSubstring(text[start...])
-        writeStaticString("\"")
     }
 }
 

@@ -83,23 +83,22 @@ struct DesignStore: Sendable {
 
     private func decode(_ rows: PostgresRowSequence) async throws -> [Design] {
         var designs: [Design] = []
-        for try await row in rows.decode(DesignStatements.Row.self) { designs.append(design(row)) }
+        for try await row in rows { designs.append(design(try DesignStatements.Row(row))) }
         return designs
     }
 
     private func design(_ row: DesignStatements.Row) -> Design {
-        let (id, name, documentText, sealedNotes, created, createdText, updatedText) = row
         var notes: String?
-        if let sealedNotes {
+        if let sealedNotes = row.sealedNotes {
             do {
                 notes = try cipher.open(sealedNotes)
             } catch {
                 // Unreadable notes (a retired key) must not hide the rest of the design.
-                logger.error("cannot decrypt private notes", metadata: ["design": .string(id.uuidString), "reason": "\(error)"])
+                logger.error("cannot decrypt private notes", metadata: ["design": .string(row.id.uuidString), "reason": "\(error)"])
             }
         }
         return Design(
-            id: id, name: name, documentJSON: documentText, privateNotes: notes, createdAt: created, createdAtText: createdText,
-            updatedAtText: updatedText)
+            id: row.id, name: row.name, documentJSON: row.documentJSON, privateNotes: notes, createdAt: row.createdAt,
+            updatedAt: row.updatedAt)
     }
 }
