@@ -5,6 +5,7 @@ import base64, hashlib, hmac, json, os, shutil, signal, socket, subprocess, sys,
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JWT_SECRET = "stack-jwt-secret-0123456789abcdefghijkl"
 children = []
+folders = []
 
 
 def log(message):
@@ -57,10 +58,12 @@ def access_token(user):
     return f"{header}.{payload}.{b64(signature)}"
 
 
-def start_stack(binary, extra_env=None):
+def start_stack(binary, extra_env=None, over_socket=False):
     """PostgreSQL, Redis and pet-backend (migrated and seeded); returns (app process, port, env).
-    env["DATABASE_SOCKET_URL"] reaches the same PostgreSQL through its Unix socket."""
+    The app reaches PostgreSQL over loopback TCP, or through its Unix socket when over_socket;
+    env["DATABASE_TCP_URL"] and env["DATABASE_SOCKET_URL"] name both ways."""
     work = tempfile.mkdtemp(prefix="backend-stack-")
+    folders.append(work)
     shutil.chown(work, "postgres", "postgres")
     pg_port, redis_port, app_port = free_port(), free_port(), free_port()
     as_postgres = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"] if os.getuid() == 0 else []
@@ -76,13 +79,24 @@ def start_stack(binary, extra_env=None):
                REDIS_URL=f"redis://127.0.0.1:{redis_port}", JWT_SECRET=JWT_SECRET, REFRESH_TOKEN_SECRET="stack-refresh-secret-0123456789abcdefgh",
                SESSION_SECRET="stack-session-secret-0123456789abcdefgh", ENCRYPTION_KEY="0123456789abcdef0123456789abcdef",
                CLERK_SECRET_KEY="sk_live_stack", CORS_ORIGIN="https://harnesshe.ro", SHOPIFY_WEBHOOK_SECRET="stack-webhook-secret")
+    env["DATABASE_TCP_URL"] = env["DATABASE_URL"]
     env["DATABASE_SOCKET_URL"] = f"postgresql://postgres@/postgres?host={work}&port={pg_port}&sslmode=disable"
+    if over_socket:
+        env["DATABASE_URL"] = env["DATABASE_SOCKET_URL"]
     env.update(extra_env or {})
     subprocess.run([binary, "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run([binary, "seed"], env=env, check=True, stdout=subprocess.DEVNULL)
     app = start([binary, "serve"], f"{work}/pet-backend.log", env)
     wait_port(app_port)
     return app, app_port, env
+
+
+def start_another_app(binary, env, **overrides):
+    """One more pet-backend on the same stack (already migrated); returns (process, port)."""
+    port = free_port()
+    app = start([binary, "serve"], os.devnull, dict(env, PORT=str(port), **overrides))
+    wait_port(port)
+    return app, port
 
 
 def stop_all():
@@ -96,3 +110,5 @@ def stop_all():
             child.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(child.pid, signal.SIGKILL)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)

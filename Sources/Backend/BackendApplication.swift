@@ -17,6 +17,8 @@ struct BackendApplication: Sendable {
     let queue: JobQueue?
     let handlers: JobHandlers
     let responder: RouterResponder<AppRequestContext>
+    /// Requests answered in the channel pipeline when they can be (see `EarlyAnswerHandler`).
+    let earlyAnswerers: [EarlyAnswerHandler.Answerer]
 
     static func make(_ configuration: ServiceConfiguration, logger: Logger, httpClient: HTTPClient = .shared) async throws
         -> BackendApplication
@@ -47,9 +49,9 @@ struct BackendApplication: Sendable {
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: RequestIdentityMiddleware(reporter: reporter))
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
-        router.add(
-            middleware: ResponsePolicyMiddleware(
-                allowedOrigins: Set(configuration.corsOrigins), strictTransportSecurity: configuration.runtime == .production))
+        let policy = ResponsePolicy(
+            allowedOrigins: Set(configuration.corsOrigins), strictTransportSecurity: configuration.runtime == .production)
+        router.add(middleware: ResponsePolicyMiddleware(policy: policy))
         HealthRoutes(
             pools: pools, redis: redis, redisRequired: false, queue: queue, migrator: Migrator(pools: pools, logger: logger),
             metrics: metrics,
@@ -73,7 +75,8 @@ struct BackendApplication: Sendable {
             secret: configuration.shopifyWebhookSecret, pools: pools, queue: queue, handlers: handlers, audit: audit, logger: logger,
             maxBodyBytes: configuration.maxBodyBytes
         ).register(on: webhooks)
-        let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: tokens, clerk: clerk))
+        let verified = VerifiedTokens()
+        let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: tokens, clerk: clerk, verified: verified))
         if let limiter { api.add(middleware: limiter) }
         let cache = DesignCache(
             redis: configuration.enableCache ? redis : nil, prefix: configuration.redisPrefix, ttlSeconds: configuration.redisTTLSeconds,
@@ -90,13 +93,20 @@ struct BackendApplication: Sendable {
         AnalyticsRoutes(store: analytics, queue: queue, maxBodyBytes: configuration.maxBodyBytes).register(on: api)
         AuthRoutes(tokens: tokens, pools: pools, audit: audit, logger: logger, maxBodyBytes: configuration.maxBodyBytes).register(on: api)
 
+        var earlyAnswerers = [EarlyAnswerHandler.liveness]
+        // A limited request needs Redis's verdict first, which the pipeline cannot wait for.
+        if limiter == nil, cache.near != nil {
+            let shortcut = CachedDesignShortcut(cache: cache, verified: verified, policy: policy, metrics: metrics, logger: logger)
+            earlyAnswerers.append(shortcut.answer)
+        }
         return BackendApplication(
             configuration: configuration, logger: logger, pools: pools, redis: redis, metrics: metrics, queue: queue, handlers: handlers,
-            responder: router.buildResponder())
+            responder: router.buildResponder(), earlyAnswerers: earlyAnswerers)
     }
 
-    /// The HTTP application, with `/healthz` answered before any middleware: a liveness probe
-    /// needs none of it, and it is the most frequent request a platform sends.
+    /// The HTTP application, with `/healthz` (and near-cached designs) answered before any
+    /// middleware: a liveness probe needs none of it, and it is the most frequent request a
+    /// platform sends.
     func application(services extra: [any Service] = []) -> some ApplicationProtocol {
         var services: [any Service] = pools.clients
         services.append(PartitionUpkeep(partitions: Partitions(pools: pools, logger: logger), logger: logger))
@@ -107,7 +117,10 @@ struct BackendApplication: Sendable {
         if let redis { services.append(RedisShutdown(redis: redis)) }
         return Application(
             responder: LivenessShortcut(next: responder),
-            server: .http1(configuration: .init(additionalChannelHandlers: [LivenessProbeHandler()])),
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [
+                    EarlyAnswerHandler(serverName: configuration.appName, answerers: earlyAnswerers)
+                ])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.appName),
             services: services + extra,
             logger: logger)
@@ -115,7 +128,7 @@ struct BackendApplication: Sendable {
 }
 
 /// Answers `GET /healthz` with a prepared response and hands everything else to the router;
-/// in a live server `LivenessProbeHandler` answers it earlier still, in the channel pipeline.
+/// in a live server `EarlyAnswerHandler` answers it earlier still, in the channel pipeline.
 struct LivenessShortcut<Next: HTTPResponder>: HTTPResponder where Next.Context == AppRequestContext {
     let next: Next
 

@@ -8,16 +8,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     let tokens: TokenService
     let clerk: ClerkVerifier
-    /// Tokens already verified, until they expire: a client sends the same token with every
-    /// request, and verifying it again (JSON decoding, HMAC or RSA) was most of a cached read's
-    /// cost. Only a token that passed verification is remembered, so a forged one never matches.
-    let verified = ExpiringMap<String>()
+    let verified: VerifiedTokens
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws
         -> Response
     {
         guard let header = request.headers[.authorization] else { return try await next(request, context) }
-        guard header.hasPrefix("Bearer "), case let token = String(header.dropFirst(7)), !token.isEmpty else {
+        guard let token = VerifiedTokens.bearerToken(header) else {
             throw APIError(.unauthorized, code: "invalid_token", "the Authorization header must be `Bearer <token>`")
         }
         var context = context
@@ -52,6 +49,21 @@ struct AuthenticationMiddleware: RouterMiddleware {
         } catch {
             throw AttributedError(underlying: error, userID: context.userID)
         }
+    }
+}
+
+/// Tokens already verified, mapped to their user until they expire: a client sends the same
+/// token with every request, and verifying it again (JSON decoding, HMAC or RSA) was most of a
+/// cached read's cost. Only a token that passed verification is remembered, so a forged one
+/// never matches.
+typealias VerifiedTokens = ExpiringMap<String>
+
+extension VerifiedTokens {
+    /// The token of an `Authorization: Bearer <token>` header.
+    static func bearerToken(_ header: String) -> String? {
+        guard header.hasPrefix("Bearer ") else { return nil }
+        let token = String(header.dropFirst(7))
+        return token.isEmpty ? nil : token
     }
 }
 

@@ -36,15 +36,20 @@ struct RequestIdentityMiddleware: RouterMiddleware {
                 requestID: requestID)
         }
         response.headers[.requestID] = requestID
-        let elapsed = ContinuousClock.now - started
-        context.logger.info(
+        Self.logAccess(context.logger, method: request.method, path: request.uri.path, status: response.status, since: started)
+        return response
+    }
+
+    /// The access-log line, one per request, whichever path answered it.
+    static func logAccess(
+        _ logger: Logger, method: HTTPRequest.Method, path: String, status: HTTPResponse.Status, since started: ContinuousClock.Instant
+    ) {
+        logger.info(
             "request",
             metadata: [
-                "method": .string(request.method.rawValue), "path": .string(request.uri.path),
-                "status": .stringConvertible(response.status.code),
-                "duration_ms": .stringConvertible(elapsed.milliseconds),
+                "method": .string(method.rawValue), "path": .string(path), "status": .stringConvertible(status.code),
+                "duration_ms": .stringConvertible((ContinuousClock.now - started).milliseconds),
             ])
-        return response
     }
 
     static func acceptableID(_ value: String?) -> String? {

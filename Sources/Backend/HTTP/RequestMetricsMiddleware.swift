@@ -14,19 +14,13 @@ struct RequestMetricsMiddleware: RouterMiddleware {
         let method = request.method.rawValue
         do {
             let response = try await next(request, context)
-            record(method: method, route: context.endpointPath ?? "unmatched", status: Int(response.status.code), since: started)
+            metrics.recordRequest(
+                method: method, route: context.endpointPath ?? "unmatched", status: Int(response.status.code), since: started)
             return response
-        } catch let error as HTTPResponseError {
-            record(method: method, route: context.endpointPath ?? "unmatched", status: Int(error.status.code), since: started)
-            throw error
         } catch {
-            record(method: method, route: context.endpointPath ?? "unmatched", status: 500, since: started)
+            let status = (error as? HTTPResponseError).map { Int($0.status.code) } ?? 500
+            metrics.recordRequest(method: method, route: context.endpointPath ?? "unmatched", status: status, since: started)
             throw error
         }
-    }
-
-    private func record(method: String, route: String, status: Int, since started: ContinuousClock.Instant) {
-        metrics.requests(method: method, route: route, status: status).increment()
-        metrics.latency(method: method, route: route).record(ContinuousClock.now - started)
     }
 }

@@ -45,6 +45,18 @@ final class ServiceMetrics: Sendable {
         }
     }
 
+    /// A designs API call, in total and by operation.
+    func countDesignRequest(_ operation: String) {
+        designRequests.increment()
+        designRequests(operation: operation).increment()
+    }
+
+    /// One request's count and latency, whichever path answered it.
+    func recordRequest(method: String, route: String, status: Int, since started: ContinuousClock.Instant) {
+        requests(method: method, route: route, status: status).increment()
+        latency(method: method, route: route).record(ContinuousClock.now - started)
+    }
+
     func latency(method: String, route: String) -> DurationHistogram {
         let key = "\(method) \(route)"
         if let known = histograms.withLock({ $0[key] }) { return known }

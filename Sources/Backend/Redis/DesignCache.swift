@@ -38,6 +38,14 @@ struct DesignCache: Sendable {
         return nil
     }
 
+    /// The instance's own copy, counted as a hit when there is one; nil (and no miss counted)
+    /// otherwise, as the caller then goes the usual way.
+    func nearCopy(user: String, design: String) -> ByteBuffer? {
+        guard redis != nil, let copy = near?.get(key(user: user, design: design)) else { return nil }
+        metrics.cacheHits.increment()
+        return copy
+    }
+
     func set(user: String, design: String, body: ByteBuffer) async {
         guard let redis else { return }
         let key = key(user: user, design: design)

@@ -22,7 +22,7 @@ struct DesignRoutes: Sendable {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        count("list")
+        metrics.countDesignRequest("list")
         let limitText = request.uri.queryParameters["limit"].map(String.init)
         let limit =
             try limitText.map { text -> Int in
@@ -46,7 +46,7 @@ struct DesignRoutes: Sendable {
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        count("create")
+        metrics.countDesignRequest("create")
         let input = try JSONBody.decode(DesignInput.self, from: try await JSONBody.data(request, limit: maxBodyBytes)).validated()
         let design = try await store.create(user: user, input: input)
         if input.privateNotes != nil {
@@ -60,7 +60,7 @@ struct DesignRoutes: Sendable {
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        count("get")
+        metrics.countDesignRequest("get")
         let id = try designID(context)
         let key = id.uuidString.lowercased()
         if let cached = await cache.get(user: user, design: key) {
@@ -74,7 +74,7 @@ struct DesignRoutes: Sendable {
 
     @Sendable func replace(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        count("replace")
+        metrics.countDesignRequest("replace")
         let id = try designID(context)
         let input = try JSONBody.decode(DesignInput.self, from: try await JSONBody.data(request, limit: maxBodyBytes)).validated()
         guard let design = try await store.replace(user: user, id: id, input: input) else {
@@ -89,7 +89,7 @@ struct DesignRoutes: Sendable {
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        count("delete")
+        metrics.countDesignRequest("delete")
         let id = try designID(context)
         guard try await store.delete(user: user, id: id) else { throw APIError.notFound("the design \(id.uuidString.lowercased())") }
         await cache.invalidate(user: user, design: id.uuidString.lowercased())
@@ -104,8 +104,4 @@ struct DesignRoutes: Sendable {
         return id
     }
 
-    private func count(_ operation: String) {
-        metrics.designRequests.increment()
-        metrics.designRequests(operation: operation).increment()
-    }
 }
