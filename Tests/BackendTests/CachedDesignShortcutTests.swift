@@ -66,6 +66,7 @@ import Testing
             #expect(shortcut(request("/api/designs/\(id)", method: .delete)) == nil)
             #expect(shortcut(request("/api/designs/\(id)", token: bob)) == nil)
             #expect(shortcut(request("/api/designs/\(UUID().uuidString)")) == nil)
+            #expect(shortcut(request("/api/designs/\(id.replacingOccurrences(of: "-", with: "g"))")) == nil)
 
             // Another user, an unknown token, a write: each goes the routed way and gets its answer.
             let foreign = try await client.execute(uri: "/api/designs/\(id)", method: .get, headers: .bearer(bob, json: false))
