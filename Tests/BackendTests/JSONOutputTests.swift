@@ -31,12 +31,6 @@ import Testing
         }
     }
 
-    @Test func timestampsTravelToAndFromPostgreSQLsEpoch() {
-        let time = PostgresTimestamp(microseconds: 1_795_934_566_123_456)
-        #expect(PostgresTimestamp(time.date) == time)
-        #expect(time.microseconds - PostgresTimestamp.postgresEpochOffset == 849_249_766_123_456)
-    }
-
     @Test func stringsAreEscapedAsRFC8259Requires() throws {
         let tricky = "quote \" backslash \\ newline \n tab \t bell \u{07} nul-free é 🐕 </script>"
         let text = written({ $0.string(tricky) }, upTo: RawJSONWriter.worstCase(string: tricky.utf8.count))

@@ -6,24 +6,12 @@ import PostgresNIO
 /// with milliseconds. Formatting here instead of with `to_char` in SQL halved PostgreSQL's
 /// work for a page of designs, and keeping microseconds (not a `Date`'s floating seconds) lets a
 /// pagination cursor name a row's position exactly.
-struct PostgresTimestamp: Comparable, Hashable, Sendable {
+struct PostgresTimestamp: Equatable, Sendable {
     /// Since 1970-01-01 00:00 UTC.
     var microseconds: Int64
 
     /// PostgreSQL counts from 2000-01-01 00:00 UTC.
     static let postgresEpochOffset: Int64 = 946_684_800 * 1_000_000
-
-    init(microseconds: Int64) {
-        self.microseconds = microseconds
-    }
-
-    init(_ date: Date) {
-        microseconds = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
-    }
-
-    var date: Date { Date(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
-
-    static func < (lhs: Self, rhs: Self) -> Bool { lhs.microseconds < rhs.microseconds }
 
     /// The proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's
     /// `civil_from_days`, exact for every Int64 day a timestamp can hold).
