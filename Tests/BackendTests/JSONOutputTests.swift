@@ -31,6 +31,15 @@ import Testing
         }
     }
 
+    @Test func numbersArePaddedToTheirWidthAndNeverCut() {
+        for (value, width, text) in [
+            (Int64(7), 2, "07"), (99, 2, "99"), (100, 2, "100"), (5, 3, "005"), (999, 3, "999"), (42, 4, "0042"),
+            (12_345, 4, "12345"), (0, 1, "0"), (-3, 2, "00"),
+        ] {
+            #expect(written { $0.digits(value, width: width) } == text)
+        }
+    }
+
     @Test func stringsAreEscapedAsRFC8259Requires() throws {
         let tricky = "quote \" backslash \\ newline \n tab \t bell \u{07} nul-free é 🐕 </script>"
         let text = written({ $0.string(tricky) }, upTo: RawJSONWriter.worstCase(string: tricky.utf8.count))

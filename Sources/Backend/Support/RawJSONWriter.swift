@@ -77,17 +77,39 @@ struct RawJSONWriter: ~Copyable {
         byte(UInt8(ascii: "\""))
     }
 
-    /// `value` in decimal, zero-padded to `width` digits (more when it needs them).
+    /// `value` in decimal, zero-padded to `width` digits (more when it needs them). The widths a
+    /// timestamp uses divide by constants, which compile to multiplications: a page of designs
+    /// writes fourteen numbers per row.
     mutating func digits(_ value: Int64, width: Int) {
-        var rest = max(0, value)
-        var divisor: Int64 = 1
-        for _ in 1..<max(1, width) { divisor *= 10 }
-        while rest / divisor >= 10 { divisor *= 10 }
-        while divisor > 0 {
-            byte(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
+        switch (width, value) {
+        case (2, 0...99):
+            digit(value / 10)
+            digit(value % 10)
+        case (3, 0...999):
+            digit(value / 100)
+            digit(value / 10 % 10)
+            digit(value % 10)
+        case (4, 0...9_999):
+            digit(value / 1_000)
+            digit(value / 100 % 10)
+            digit(value / 10 % 10)
+            digit(value % 10)
+        default:
+            var power: Int64 = 1
+            var digitCount = 1
+            while digitCount < width || power <= max(0, value) / 10 {
+                power *= 10
+                digitCount += 1
+            }
+            while power > 0 {
+                digit(max(0, value) / power % 10)
+                power /= 10
+            }
         }
+    }
+
+    private mutating func digit(_ value: Int64) {
+        byte(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value))
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
