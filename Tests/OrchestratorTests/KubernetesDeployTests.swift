@@ -128,8 +128,12 @@ import Yams
         server.failNext(2, status: 429, pathPrefix: "/apis/apps/v1/namespaces/\(Self.namespace)/deployments")
         server.failNext(2, status: 500, pathPrefix: "/apis/apps/v1/namespaces/\(Self.namespace)/replicasets")
         server.failNext(1, status: 0, pathPrefix: "/api/v1/namespaces/\(Self.namespace)/services/pet-backend:http/proxy")
+        // And the watches' resourceVersions compacted away (410 Gone, both ways the API server says it).
+        server.expireNextWatches(1, pathPrefix: "/apis/batch/v1/namespaces/\(Self.namespace)/jobs")
+        server.expireNextWatches(1, pathPrefix: "/apis/apps/v1/namespaces/\(Self.namespace)/deployments", asHTTPStatus: true)
         let throttled = try await orchestrate(["apply", "--image", Self.image("e")])
         #expect(throttled.status == 0, "\(throttled.stderr)")
+        #expect(server.expiredWatchesLeft == 0, "the apply did not watch through both expiries")
         history = try await Self.history(orchestrate)
         #expect(history.releases.first { $0.revision == history.current }?.image == Self.image("e"))
         #expect(history.releases.first { $0.revision == history.current }?.outcome == "succeeded")

@@ -11,7 +11,8 @@ struct WatchEvent: @unchecked Sendable {
 extension KubernetesClient {
     /// Lists a collection and then watches it from the list's resourceVersion, calling `handle`
     /// with the listed objects and then with every event until it returns true (done) or the
-    /// deadline passes (false). A stream that ends, or a 410 Gone, starts over with a new list.
+    /// deadline passes (false). A stream that ends, or a 410 Gone (an ERROR event or the watch
+    /// request's own status), starts over with a new list.
     func listAndWatch(
         _ collection: String, query: String, until deadline: ContinuousClock.Instant,
         handle: ([String: Any]) async throws -> Bool
@@ -46,6 +47,8 @@ extension KubernetesClient {
             return false
         }
         guard response.status == .ok else {
+            // The resourceVersion was compacted away; usually said by an ERROR event, sometimes so.
+            if response.status == .gone { return false }
             if Self.isTransient(response.status) {
                 try await Task.sleep(for: .milliseconds(200))
                 return false

@@ -20,6 +20,7 @@ final class FakeAPIServer: Sendable {
     let store = FakeObjectStore()
     let controllers: FakeControllers
     private let failures = Failures()
+    private let expiredWatches = Failures()
     /// Every request as `VERB GROUP RESOURCE[/SUBRESOURCE] NAME?`, the way RBAC sees it.
     let requests = RequestLog()
     private let task: Task<Void, Error>
@@ -29,6 +30,16 @@ final class FakeAPIServer: Sendable {
     func failNext(_ count: Int, status: Int, pathPrefix: String) {
         failures.add(count: count, status: status, prefix: pathPrefix)
     }
+
+    /// The next `count` watches under `pathPrefix` find their resourceVersion compacted away: the
+    /// API server's usual answer is a 200 stream with one ERROR event holding a 410 Status; with
+    /// `asHTTPStatus`, the request itself is answered 410. Either way the client must list again.
+    func expireNextWatches(_ count: Int, pathPrefix: String, asHTTPStatus: Bool = false) {
+        expiredWatches.add(count: count, status: asHTTPStatus ? 410 : 200, prefix: pathPrefix)
+    }
+
+    /// Expired watches not yet asked for.
+    var expiredWatchesLeft: Int { expiredWatches.remaining }
 
     var url: String { "http://127.0.0.1:\(port)" }
 
@@ -40,6 +51,7 @@ final class FakeAPIServer: Sendable {
         let controllers = FakeControllers(store: store)
         self.controllers = controllers
         let failures = failures
+        let expiredWatches = expiredWatches
         let requests = requests
         for method in [HTTPRequest.Method.get, .patch, .delete, .post, .put] {
             router.on("**", method: method) { request, _ in
@@ -47,6 +59,9 @@ final class FakeAPIServer: Sendable {
                 if let status = failures.take(for: request.uri.path) {
                     if status == 0 { try await Task.sleep(for: .seconds(30)) }
                     return Self.status(status, reason: status == 429 ? "TooManyRequests" : "InternalError", message: "injected by the test")
+                }
+                if request.uri.queryParameters["watch"] == "1", let status = expiredWatches.take(for: request.uri.path) {
+                    return Self.expiredWatch(asHTTPStatus: status == 410, resourceVersion: store.resourceVersion)
                 }
                 let body = try await request.body.collect(upTo: 8 << 20)
                 return Self.handle(request, body: body, store: store, controllers: controllers)
@@ -257,6 +272,15 @@ final class FakeAPIServer: Sendable {
         return nil
     }
 
+    static func expiredWatch(asHTTPStatus: Bool, resourceVersion: String) -> Response {
+        let message = "too old resource version: 1 (\(resourceVersion))"
+        if asHTTPStatus { return status(410, reason: "Expired", message: message) }
+        let status = (try? JSONSerialization.jsonObject(with: statusBody(410, reason: "Expired", message: message))) ?? [:]
+        var line = (try? JSONSerialization.data(withJSONObject: ["type": "ERROR", "object": status])) ?? Data()
+        line.append(0x0A)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: line)))
+    }
+
     static func status(_ code: Int, reason: String, message: String) -> Response {
         Response(
             status: .init(code: code), headers: [.contentType: "application/json"],
@@ -281,6 +305,8 @@ final class Failures: @unchecked Sendable {
     func add(count: Int, status: Int, prefix: String) {
         lock.withLock { pending.append((prefix, status, count)) }
     }
+
+    var remaining: Int { lock.withLock { pending.reduce(0) { $0 + $1.count } } }
 
     func take(for path: String) -> Int? {
         lock.withLock {
