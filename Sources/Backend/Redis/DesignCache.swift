@@ -18,12 +18,9 @@ struct DesignCache: Sendable {
     func key(user: String, design: String) -> String { "\(prefix)design:\(user):\(design)" }
 
     func get(user: String, design: String) async -> ByteBuffer? {
+        if let copy = nearCopy(user: user, design: design) { return copy }
         guard let redis else { return nil }
         let key = key(user: user, design: design)
-        if let copy = near?.get(key) {
-            metrics.cacheHits.increment()
-            return copy
-        }
         do {
             let reply = try await redis.send(RESPCommand("GET", key))
             if case .bulkString(let bytes) = reply {
