@@ -119,7 +119,9 @@ struct BackendApplication: Sendable {
             responder: LivenessShortcut(next: responder),
             server: .http1(
                 configuration: .init(additionalChannelHandlers: [
-                    EarlyAnswerHandler(serverName: configuration.appName, answerers: earlyAnswerers)
+                    EarlyAnswerHandler(
+                        serverName: configuration.appName, idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds)),
+                        answerers: earlyAnswerers)
                 ])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.appName),
             services: services + extra,

@@ -92,6 +92,42 @@ import Testing
         #expect(await process.waitForExit(timeout: .seconds(15)) == 0)
     }
 
+    /// Keep-alive connections close after HTTP_IDLE_TIMEOUT_SECONDS without a request, whether
+    /// their requests were answered in the pipeline or routed, but never while a request is read.
+    @Test func idleConnectionsAreClosedBusyOnesAreNot() async throws {
+        let harness = try await BackendHarness(["HTTP_IDLE_TIMEOUT_SECONDS": "1", "ENABLE_RATE_LIMITING": "false"])
+        try await harness.migrateDatabase()
+        let backend = try await BackendApplication.make(try harness.configuration(), logger: BackendHarness.quietLogger)
+        try await backend.application().test(.live) { client in
+            let port = try #require(client.port)
+            try await Self.idleTimeouts(port: port)
+        }
+    }
+
+    private static func idleTimeouts(port: Int) async throws {
+        let silent = try RawHTTP(port: port)
+        #expect(silent.closesWithin(.seconds(3)), "an idle connection stayed open")
+
+        // Probes every 300 ms for 2.4 s: answered in the pipeline, and the connection stays.
+        let probing = try RawHTTP(port: port)
+        for _ in 0..<8 {
+            probing.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(probing.receive(timeout: .seconds(2)) { $0.hasSuffix("{\"status\":\"ok\"}") }.hasPrefix("HTTP/1.1 200"))
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        // A request whose body is slow to come is not cut off; routed, it is answered (401: no token).
+        probing.send("POST /api/designs HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(1_800))
+        probing.send("{}")
+        #expect(probing.receive(timeout: .seconds(3)) { $0.contains("\r\n\r\n{") && $0.hasSuffix("}") }.hasPrefix("HTTP/1.1 401"))
+        #expect(probing.closesWithin(.seconds(3)), "the connection stayed open after its last request")
+
+        // An HTTP/1.0 client waiting for the end of the connection gets it.
+        let old = try RawHTTP(port: port)
+        old.send("GET /healthz HTTP/1.0\r\n\r\n")
+        #expect(old.closesWithin(.seconds(3)))
+    }
+
     @Test func badEnvironmentListsEveryProblemAndExits78() async throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pet-backend").path
         let log = NSTemporaryDirectory() + "pet-backend-config-\(UUID().uuidString).log"
@@ -140,28 +176,3 @@ import Testing
 }
 
 /// A plain TCP exchange, for what an HTTP client library would hide (pipelining).
-enum RawHTTP {
-    static func exchange(port: Int, send request: String, until complete: (String) -> Bool) throws -> String {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw MissingServer(description: "cannot connect to \(port)") }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = request.withCString { send(descriptor, $0, strlen($0), 0) }
-        var received = ""
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while !complete(received) {
-            let count = recv(descriptor, &buffer, buffer.count, 0)
-            guard count > 0 else { break }
-            received += String(decoding: buffer[0..<count], as: UTF8.self)
-        }
-        return received
-    }
-}

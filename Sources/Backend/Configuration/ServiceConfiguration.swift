@@ -43,6 +43,9 @@ struct ServiceConfiguration: Sendable {
     /// Requests per minute allowed per client IP, and per signed-in user.
     var rateLimitPerMinute: Int
     var maxBodyBytes: Int
+    /// A keep-alive connection with no request for this long is closed (longer than the idle
+    /// timeouts of the load balancers in front, so that they, not we, close first).
+    var httpIdleTimeoutSeconds: Int
     var buildVersion: String
     /// A header a proxy in front sets to the client's address (Fly-Client-IP, X-Forwarded-For).
     var trustedClientIPHeader: HTTPField.Name?
@@ -95,6 +98,7 @@ struct ServiceConfiguration: Sendable {
             enablePerformanceMonitoring: check.bool("ENABLE_PERFORMANCE_MONITORING", key: "enable.performance.monitoring", default: false),
             rateLimitPerMinute: check.int("RATE_LIMIT_PER_MINUTE", key: "rate.limit.per.minute", default: 600, in: 1...1_000_000),
             maxBodyBytes: check.int("MAX_BODY_BYTES", key: "max.body.bytes", default: 1_048_576, in: 1024...104_857_600),
+            httpIdleTimeoutSeconds: check.int("HTTP_IDLE_TIMEOUT_SECONDS", key: "http.idle.timeout.seconds", default: 75, in: 1...3600),
             buildVersion: check.string("BUILD_VERSION", key: "build.version", default: "dev"),
             trustedClientIPHeader: check.headerName("TRUSTED_CLIENT_IP_HEADER", key: "trusted.client.ip.header"))
 

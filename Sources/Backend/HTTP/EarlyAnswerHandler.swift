@@ -10,6 +10,10 @@ import Synchronization
 /// (headers, metrics, log line) or declines, and the request goes the usual way. It answers only
 /// when no earlier request on the connection still waits for its response (HTTP/1.1
 /// pipelining); otherwise the request goes to Hummingbird and is answered in order.
+///
+/// It also closes a connection idle for `idleTimeout`. Hummingbird's own idle timeout sits
+/// behind this handler and never sees the requests answered here, so it would close a
+/// connection busy with them; this handler sees every request and response.
 final class EarlyAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -25,18 +29,54 @@ final class EarlyAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let answerers: [Answerer]
     private let serverName: String
+    private let idleTimeout: TimeAmount
     private var answer: Answer?
     /// Requests passed on whose response has not ended yet.
     private var outstanding = 0
+    /// Between a request's head and its end.
+    private var readingRequest = false
+    private var lastActivity = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
 
-    init(serverName: String, answerers: [Answerer]) {
+    init(serverName: String, idleTimeout: TimeAmount, answerers: [Answerer]) {
         self.serverName = serverName
+        self.idleTimeout = idleTimeout
         self.answerers = answerers
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { scheduleIdleCheck(context, at: .now() + idleTimeout) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        scheduleIdleCheck(context, at: .now() + idleTimeout)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+    }
+
+    private func scheduleIdleCheck(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        guard idleCheck == nil else { return }
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            idleCheck = nil
+            let busy = readingRequest || outstanding > 0
+            let due = lastActivity + idleTimeout
+            if !busy, NIODeadline.now() >= due {
+                context.close(promise: nil)
+            } else {
+                scheduleIdleCheck(context, at: busy ? .now() + idleTimeout : due)
+            }
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = .now()
         switch unwrapInboundIn(data) {
         case .head(let request):
+            readingRequest = true
             // `Connection: close` goes the long way, so connection handling stays Hummingbird's.
             answer = nil
             if outstanding == 0, request.headerFields[.connection] == nil {
@@ -52,6 +92,7 @@ final class EarlyAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .body:
             if answer == nil { context.fireChannelRead(data) }
         case .end:
+            readingRequest = false
             guard var answer else {
                 context.fireChannelRead(data)
                 return
@@ -67,7 +108,10 @@ final class EarlyAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { outstanding = max(0, outstanding - 1) }
+        if case .end = unwrapOutboundIn(data) {
+            outstanding = max(0, outstanding - 1)
+            lastActivity = .now()
+        }
         context.write(data, promise: promise)
     }
 
