@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import PostgresNIO
 import Testing
 
 @testable import Backend
@@ -56,6 +57,26 @@ import Testing
             let id = UUID()
             #expect(written { $0.uuid(id) } == "\"\(id.uuidString.lowercased())\"")
         }
+    }
+
+    @Test func postgreSQLsInfinityIsADecodingErrorNotACrash() throws {
+        var infinity = ByteBuffer()
+        infinity.writeInteger(Int64.max)
+        #expect(throws: PostgresDecodingError.Code.self) {
+            _ = try PostgresTimestamp(from: &infinity, type: .timestamptz, format: .binary, context: .default)
+        }
+        var epoch = ByteBuffer()
+        epoch.writeInteger(-PostgresTimestamp.postgresEpochOffset)
+        let decoded = try PostgresTimestamp(from: &epoch, type: .timestamptz, format: .binary, context: .default)
+        #expect(decoded.microseconds == 0)
+    }
+
+    @Test func theReservedRoomHoldsTheLargestDesign() {
+        // An empty name and the latest timestamp there is (a 6-digit year): the bound still holds.
+        let latest = PostgresTimestamp(microseconds: .max)
+        let design = Design(
+            id: UUID(), name: "", documentJSON: ByteBuffer(string: "{}"), privateNotes: nil, createdAt: latest, updatedAt: latest)
+        #expect(design.json.readableBytes <= design.worstCaseJSONBytes)
     }
 
     @Test func aPageOfDesignsIsValidJSON() throws {

@@ -36,7 +36,10 @@ extension PostgresTimestamp: PostgresDecodable {
         guard format == .binary, buffer.readableBytes == 8, let value = buffer.readInteger(as: Int64.self) else {
             throw PostgresDecodingError.Code.failure
         }
-        microseconds = value + Self.postgresEpochOffset
+        // PostgreSQL's `infinity` and the last years it can hold do not fit once counted from 1970.
+        let (since1970, overflow) = value.addingReportingOverflow(Self.postgresEpochOffset)
+        guard !overflow else { throw PostgresDecodingError.Code.failure }
+        microseconds = since1970
     }
 }
 
@@ -45,7 +48,8 @@ extension PostgresTimestamp: PostgresNonThrowingEncodable {
     static var psqlFormat: PostgresFormat { .binary }
 
     func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
-        byteBuffer.writeInteger(microseconds - Self.postgresEpochOffset)
+        // Every value came from PostgreSQL (directly or through a signed cursor), so it fits back.
+        byteBuffer.writeInteger(microseconds &- Self.postgresEpochOffset)
     }
 }
 

@@ -32,9 +32,13 @@ struct Design: Sendable {
         }
     }
 
+    /// Keys, punctuation, id, `null` and two timestamps take 163 bytes (years up to 9999; 4 more
+    /// for the 6-digit years a timestamp can reach); the rest is room to spare.
+    static let fixedJSONBytes = 200
+
     /// The most bytes `write(into:)` can take: the fixed text, and every character escaped.
     var worstCaseJSONBytes: Int {
-        160 + documentJSON.readableBytes + RawJSONWriter.worstCase(string: name.utf8.count)
+        Self.fixedJSONBytes + documentJSON.readableBytes + RawJSONWriter.worstCase(string: name.utf8.count)
             + RawJSONWriter.worstCase(string: privateNotes?.utf8.count ?? 0)
     }
 
