@@ -10,9 +10,8 @@ struct DatabaseURL: Sendable, CustomStringConvertible {
         case disable, prefer, require
     }
 
+    /// A host name or address, or (starting with `/`) the folder holding PostgreSQL's socket.
     var host: String
-    /// The folder holding PostgreSQL's socket, when connecting through it.
-    var socketFolder: String?
     var port: Int
     var username: String
     var password: Sensitive?
@@ -20,7 +19,7 @@ struct DatabaseURL: Sendable, CustomStringConvertible {
     var tls: TLSMode
 
     static let placeholder = DatabaseURL(
-        host: "127.0.0.1", socketFolder: nil, port: 5432, username: "postgres", password: nil, database: "postgres", tls: .disable)
+        host: "127.0.0.1", port: 5432, username: "postgres", password: nil, database: "postgres", tls: .disable)
 
     struct ParseError: Error {
         var rule: String
@@ -37,7 +36,6 @@ struct DatabaseURL: Sendable, CustomStringConvertible {
         guard !host.isEmpty else {
             return .failure(ParseError(rule: "must name a host (or a socket folder: ?host=/var/run/postgresql)"))
         }
-        let socketFolder = host.hasPrefix("/") ? host : nil
         var port = components.port ?? 5432
         if let portParameter = components.queryItems?.first(where: { $0.name == "port" })?.value {
             guard let number = Int(portParameter), (1...65535).contains(number) else {
@@ -45,7 +43,7 @@ struct DatabaseURL: Sendable, CustomStringConvertible {
             }
             port = number
         }
-        if hostParameter != nil, socketFolder == nil {
+        if hostParameter != nil, !host.hasPrefix("/") {
             return .failure(ParseError(rule: "has a `host` parameter that is not a folder (write the host before the port instead)"))
         }
         guard let user = components.user, !user.isEmpty else {
@@ -63,7 +61,7 @@ struct DatabaseURL: Sendable, CustomStringConvertible {
         }
         return .success(
             DatabaseURL(
-                host: host, socketFolder: socketFolder, port: port, username: user.removingPercentEncoding ?? user,
+                host: host, port: port, username: user.removingPercentEncoding ?? user,
                 password: components.password.map { Sensitive($0.removingPercentEncoding ?? $0) },
                 database: database.isEmpty ? user : database, tls: mode))
     }
@@ -89,6 +87,9 @@ struct DatabaseURL: Sendable, CustomStringConvertible {
         configuration.options.connectTimeout = .seconds(3)
         return configuration
     }
+
+    /// The folder holding PostgreSQL's socket, when connecting through it.
+    var socketFolder: String? { host.hasPrefix("/") ? host : nil }
 
     var description: String {
         if let socketFolder { return "postgresql://\(username)@/\(database)?host=\(socketFolder)&port=\(port)" }

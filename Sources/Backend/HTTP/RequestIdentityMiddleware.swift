@@ -16,7 +16,7 @@ struct RequestIdentityMiddleware: RouterMiddleware {
         -> Response
     {
         var context = context
-        let requestID = Self.acceptableID(request.headers[.requestID]) ?? RequestIDs.next()
+        let requestID = RequestIDs.honouring(request.headers[.requestID])
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         let started = ContinuousClock.now
@@ -51,13 +51,6 @@ struct RequestIdentityMiddleware: RouterMiddleware {
                 "duration_ms": .stringConvertible((ContinuousClock.now - started).milliseconds),
             ])
     }
-
-    static func acceptableID(_ value: String?) -> String? {
-        guard let value, (1...128).contains(value.count),
-            value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
-        else { return nil }
-        return value
-    }
 }
 
 extension HTTPField.Name {
@@ -89,6 +82,14 @@ enum RequestIDs {
         return String(generator.next() as UInt64, radix: 16)
     }()
     private static let counter = Atomic<UInt64>(0)
+
+    /// The caller's `X-Request-Id` when it is sane, else a new id.
+    static func honouring(_ header: String?) -> String {
+        guard let header, (1...128).contains(header.count),
+            header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
+        else { return next() }
+        return header
+    }
 
     static func next() -> String {
         let number = counter.wrappingAdd(1, ordering: .relaxed).newValue

@@ -49,7 +49,7 @@ struct CachedDesignShortcut: Sendable {
             let user = verified.get(token), let body = cache.nearCopy(user: user, design: id)
         else { return nil }
 
-        let requestID = RequestIdentityMiddleware.acceptableID(request.headerFields[.requestID]) ?? RequestIDs.next()
+        let requestID = RequestIDs.honouring(request.headerFields[.requestID])
         var head = HTTPResponse(status: .ok, headerFields: headers)
         head.headerFields[.requestID] = requestID
         if let origin = request.headerFields[.origin], policy.allows(origin: origin) {
