@@ -115,14 +115,16 @@ final class EarlyAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    /// `GET /healthz`: a constant.
+    /// `GET /healthz`: the routed liveness answer, made once.
     static let liveness: Answerer = { request in
         guard request.method == .get, request.path == "/healthz" else { return nil }
-        var head = HTTPResponse(status: .ok)
-        head.headerFields[.contentType] = "application/json"
-        head.headerFields[.cacheControl] = "no-store"
-        return Answer(head: head, body: HealthRoutes.livenessBody)
+        return livenessAnswer
     }
+
+    private static let livenessAnswer: Answer = {
+        let routed = HealthRoutes.liveness()
+        return Answer(head: HTTPResponse(status: routed.status, headerFields: routed.headers), body: HealthRoutes.livenessBody)
+    }()
 }
 
 /// The `Date` header's IMF-fixdate, formatted once a second.
