@@ -128,6 +128,33 @@ import Testing
         #expect(old.closesWithin(.seconds(3)))
     }
 
+    /// HTTP/1.0 without keep-alive ends with the connection (RFC 9112 §9.3), whether answered in
+    /// the pipeline or routed; with keep-alive, and in HTTP/1.1, the connection stays. The idle
+    /// timeout is far off, so only that rule can close it.
+    @Test func http10ConnectionsCloseAfterTheirResponseUnlessKeptAlive() async throws {
+        let harness = try await BackendHarness(["HTTP_IDLE_TIMEOUT_SECONDS": "60", "ENABLE_RATE_LIMITING": "false"])
+        try await harness.migrateDatabase()
+        let backend = try await BackendApplication.make(try harness.configuration(), logger: BackendHarness.quietLogger)
+        try await backend.application().test(.live) { client in
+            let port = try #require(client.port)
+            for (request, status) in [("GET /healthz HTTP/1.0\r\n\r\n", "200"), ("GET /api/designs HTTP/1.0\r\n\r\n", "401")] {
+                let old = try RawHTTP(port: port)
+                old.send(request)
+                let response = old.receive(timeout: .seconds(3)) { _ in false }
+                #expect(response.hasPrefix("HTTP/1.1 \(status)") && response.hasSuffix("}"), "\(request): \(response)")
+                #expect(old.closesWithin(.milliseconds(100)), "\(request): the connection stayed open")
+            }
+            for request in ["GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"] {
+                let kept = try RawHTTP(port: port)
+                for _ in 0..<2 {
+                    kept.send(request)
+                    #expect(kept.receive(timeout: .seconds(3)) { $0.hasSuffix("{\"status\":\"ok\"}") }.hasPrefix("HTTP/1.1 200"))
+                }
+                #expect(!kept.closesWithin(.seconds(1)), "\(request): closed although kept alive")
+            }
+        }
+    }
+
     @Test func badEnvironmentListsEveryProblemAndExits78() async throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pet-backend").path
         let log = NSTemporaryDirectory() + "pet-backend-config-\(UUID().uuidString).log"

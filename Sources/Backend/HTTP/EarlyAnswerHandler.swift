@@ -45,6 +45,8 @@ final class EarlyAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        // An HTTP/1.0 request then carries `Connection: close`, which this handler leaves to Hummingbird.
+        try? HTTP10ConnectionClose.install(in: context.pipeline.syncOperations)
         if context.channel.isActive { scheduleIdleCheck(context, at: .now() + idleTimeout) }
     }
 
