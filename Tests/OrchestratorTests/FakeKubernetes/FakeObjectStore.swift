@@ -20,6 +20,11 @@ final class FakeObjectStore: @unchecked Sendable {
     private let lock = NSLock()
     private var objects: [String: [String: Any]] = [:]
     private var events: [Event] = []
+    /// Watchers have a lock of their own, never held while anything else is taken: cancelling a
+    /// watching task runs its stream's termination handler under the task's own lock, and a
+    /// change yielded to that task's stream needs that task's lock. With one lock for both, a
+    /// change recorded while a watch was cancelled deadlocked (seen under load).
+    private let watchersLock = NSLock()
     private var watchers: [UUID: (collection: String, continuation: AsyncStream<Event>.Continuation)] = [:]
 
     /// Leaf field path → the manager that set it, per object.
@@ -121,22 +126,22 @@ final class FakeObjectStore: @unchecked Sendable {
                 continuation.yield(event)
             }
             let id = UUID()
-            watchers[id] = (collection, continuation)
+            watchersLock.withLock { watchers[id] = (collection, continuation) }
             continuation.onTermination = { [weak self] _ in
-                self?.lock.withLock { _ = self?.watchers.removeValue(forKey: id) }
+                self?.watchersLock.withLock { _ = self?.watchers.removeValue(forKey: id) }
             }
         }
         return stream
     }
 
-    /// Under the lock: remembers the change and tells the watchers of its collection.
+    /// Under the lock (so that every watcher gets changes in order): remembers the change and
+    /// tells the watchers of its collection.
     private func record(_ path: String, type: String, object: [String: Any]) {
         let collection = (path as NSString).deletingLastPathComponent
         let event = Event(version: version, collection: collection, type: type, object: object)
         events.append(event)
-        for watcher in watchers.values where watcher.collection == collection {
-            watcher.continuation.yield(event)
-        }
+        let interested = watchersLock.withLock { watchers.values.filter { $0.collection == collection }.map(\.continuation) }
+        for continuation in interested { continuation.yield(event) }
     }
 
     func delete(_ path: String) -> Bool {
