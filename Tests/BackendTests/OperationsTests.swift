@@ -104,28 +104,45 @@ import Testing
         }
     }
 
+    private struct IdleObservations: Sendable {
+        var silentConnectionClosed = false
+        var probeAnswers: [String] = []
+        var slowBodyAnswer = ""
+        var closedAfterLastRequest = false
+        var http10Closed = false
+    }
+
     private static func idleTimeouts(port: Int) async throws {
-        let silent = try RawHTTP(port: port)
-        #expect(silent.closesWithin(.seconds(3)), "an idle connection stayed open")
+        let seen = try await RawHTTP.onOwnThread {
+            var seen = IdleObservations()
+            let silent = try RawHTTP(port: port)
+            seen.silentConnectionClosed = silent.closesWithin(.seconds(3))
 
-        // Probes every 300 ms for 2.4 s: answered in the pipeline, and the connection stays.
-        let probing = try RawHTTP(port: port)
-        for _ in 0..<8 {
-            probing.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(probing.receive(timeout: .seconds(2)) { $0.hasSuffix("{\"status\":\"ok\"}") }.hasPrefix("HTTP/1.1 200"))
-            try await Task.sleep(for: .milliseconds(300))
+            // Probes every 300 ms for 2.4 s: answered in the pipeline, and the connection stays.
+            let probing = try RawHTTP(port: port)
+            for _ in 0..<8 {
+                probing.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                seen.probeAnswers.append(probing.receive(timeout: .seconds(2)) { $0.hasSuffix("{\"status\":\"ok\"}") })
+                Thread.sleep(forTimeInterval: 0.3)
+            }
+            // A request whose body is slow to come is not cut off; routed, it is answered (401: no token).
+            probing.send("POST /api/designs HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n")
+            Thread.sleep(forTimeInterval: 1.8)
+            probing.send("{}")
+            seen.slowBodyAnswer = probing.receive(timeout: .seconds(3)) { $0.contains("\r\n\r\n{") && $0.hasSuffix("}") }
+            seen.closedAfterLastRequest = probing.closesWithin(.seconds(3))
+
+            // An HTTP/1.0 client waiting for the end of the connection gets it.
+            let old = try RawHTTP(port: port)
+            old.send("GET /healthz HTTP/1.0\r\n\r\n")
+            seen.http10Closed = old.closesWithin(.seconds(3))
+            return seen
         }
-        // A request whose body is slow to come is not cut off; routed, it is answered (401: no token).
-        probing.send("POST /api/designs HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n")
-        try await Task.sleep(for: .milliseconds(1_800))
-        probing.send("{}")
-        #expect(probing.receive(timeout: .seconds(3)) { $0.contains("\r\n\r\n{") && $0.hasSuffix("}") }.hasPrefix("HTTP/1.1 401"))
-        #expect(probing.closesWithin(.seconds(3)), "the connection stayed open after its last request")
-
-        // An HTTP/1.0 client waiting for the end of the connection gets it.
-        let old = try RawHTTP(port: port)
-        old.send("GET /healthz HTTP/1.0\r\n\r\n")
-        #expect(old.closesWithin(.seconds(3)))
+        #expect(seen.silentConnectionClosed, "an idle connection stayed open")
+        #expect(seen.probeAnswers.count == 8 && seen.probeAnswers.allSatisfy { $0.hasPrefix("HTTP/1.1 200") }, "\(seen.probeAnswers)")
+        #expect(seen.slowBodyAnswer.hasPrefix("HTTP/1.1 401"), "\(seen.slowBodyAnswer)")
+        #expect(seen.closedAfterLastRequest, "the connection stayed open after its last request")
+        #expect(seen.http10Closed)
     }
 
     /// HTTP/1.0 without keep-alive ends with the connection (RFC 9112 §9.3), whether answered in

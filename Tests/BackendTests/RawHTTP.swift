@@ -58,6 +58,15 @@ final class RawHTTP {
         return recv(descriptor, &buffer, buffer.count, 0)
     }
 
+    /// Runs timed socket work on a thread of its own. On the cooperative pool (two threads here),
+    /// other tests' blocking waits can hold a sleeping task past the timeouts being measured.
+    /// `body` returns what it saw; the test checks it afterwards, in its own task.
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
     static func exchange(port: Int, send request: String, until complete: (String) -> Bool) throws -> String {
         let connection = try RawHTTP(port: port)
         connection.send(request)
