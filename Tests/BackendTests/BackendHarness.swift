@@ -59,13 +59,15 @@ struct BackendHarness {
     }
 
     /// Migrates the harness's database, then runs `test` against the application with its
-    /// background services (pools, worker) running.
+    /// background services (pools, worker) running: through the router, or with `.live` a real
+    /// server on a port (the channel pipeline exists only there).
     func withApp<T: Sendable>(
-        migrate: Bool = true, _ test: @escaping @Sendable (any TestClientProtocol, BackendApplication) async throws -> T
+        migrate: Bool = true, on setup: TestingSetup = .router,
+        _ test: @escaping @Sendable (any TestClientProtocol, BackendApplication) async throws -> T
     ) async throws -> T {
         if migrate { try await migrateDatabase() }
         let backend = try await BackendApplication.make(try configuration(), logger: Self.quietLogger)
-        return try await backend.application().test(.router) { client in try await test(client, backend) }
+        return try await backend.application().test(setup) { client in try await test(client, backend) }
     }
 
     /// Migrates with pools of its own: a PostgresClient runs once, and the app's run as a service.

@@ -10,15 +10,6 @@ import Testing
 /// Near-cached design reads answered in the channel pipeline: the same response, metrics and log
 /// as the routed path, and declining whenever the answer is not certain.
 @Suite struct CachedDesignShortcutTests {
-    /// A live server (the pipeline exists only there), the harness's database and Redis.
-    private func withLiveApp(
-        _ harness: BackendHarness, _ test: @escaping @Sendable (any TestClientProtocol, BackendApplication) async throws -> Void
-    ) async throws {
-        try await harness.migrateDatabase()
-        let backend = try await BackendApplication.make(try harness.configuration(), logger: BackendHarness.quietLogger)
-        try await backend.application().test(.live) { client in try await test(client, backend) }
-    }
-
     private func counter(_ metrics: String, _ prefix: String) -> Int {
         metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
     }
@@ -27,7 +18,7 @@ import Testing
         let harness = try await BackendHarness(["CACHE_LOCAL_TTL_MS": "60000", "ENABLE_RATE_LIMITING": "false"])
         let alice = try await BackendHarness.accessToken(for: "alice")
         let bob = try await BackendHarness.accessToken(for: "bob")
-        try await withLiveApp(harness) { client, backend in
+        try await harness.withApp(on: .live) { client, backend in
             let created = try await client.execute(
                 uri: "/api/designs", method: .post, headers: .bearer(alice),
                 body: ByteBuffer(string: #"{"name":"Night walk","document":{"size":"S"}}"#))

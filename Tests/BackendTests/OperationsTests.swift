@@ -96,9 +96,7 @@ import Testing
     /// their requests were answered in the pipeline or routed, but never while a request is read.
     @Test func idleConnectionsAreClosedBusyOnesAreNot() async throws {
         let harness = try await BackendHarness(["HTTP_IDLE_TIMEOUT_SECONDS": "1", "ENABLE_RATE_LIMITING": "false"])
-        try await harness.migrateDatabase()
-        let backend = try await BackendApplication.make(try harness.configuration(), logger: BackendHarness.quietLogger)
-        try await backend.application().test(.live) { client in
+        try await harness.withApp(on: .live) { client, _ in
             let port = try #require(client.port)
             try await Self.idleTimeouts(port: port)
         }
@@ -150,9 +148,7 @@ import Testing
     /// timeout is far off, so only that rule can close it.
     @Test func http10ConnectionsCloseAfterTheirResponseUnlessKeptAlive() async throws {
         let harness = try await BackendHarness(["HTTP_IDLE_TIMEOUT_SECONDS": "60", "ENABLE_RATE_LIMITING": "false"])
-        try await harness.migrateDatabase()
-        let backend = try await BackendApplication.make(try harness.configuration(), logger: BackendHarness.quietLogger)
-        try await backend.application().test(.live) { client in
+        try await harness.withApp(on: .live) { client, _ in
             let port = try #require(client.port)
             for (request, status) in [("GET /healthz HTTP/1.0\r\n\r\n", "200"), ("GET /api/designs HTTP/1.0\r\n\r\n", "401")] {
                 let old = try RawHTTP(port: port)
