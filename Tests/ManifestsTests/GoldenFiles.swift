@@ -11,12 +11,24 @@ enum GoldenFiles {
     static func check(_ files: [RenderedFile], scenario: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         let folder = "\(directory)/\(scenario)"
         if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            let before = Dictionary(
+                uniqueKeysWithValues: try allFiles(in: folder).map { ($0, try? String(contentsOfFile: "\(folder)/\($0)", encoding: .utf8)) }
+            )
             try? FileManager.default.removeItem(atPath: folder)
             for file in files {
                 let path = "\(folder)/\(file.path)"
                 try FileManager.default.createDirectory(
                     atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try Data(file.contents.utf8).write(to: URL(fileURLWithPath: path))
+            }
+            // A run that rewrites golden files never passes: what it wrote still has to be read.
+            let changed = Set(before.keys).union(files.map(\.path)).sorted().filter { path in
+                before[path] ?? nil != files.first { $0.path == path }?.contents
+            }
+            if !changed.isEmpty {
+                Issue.record(
+                    "rewrote \(scenario)/: \(changed.joined(separator: ", ")); review the diff and run again without UPDATE_GOLDEN",
+                    sourceLocation: sourceLocation)
             }
             return
         }

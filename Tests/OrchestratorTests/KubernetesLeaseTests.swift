@@ -1,58 +1,55 @@
 import Foundation
+import NIOCore
 import Testing
 
 @testable import Orchestrator
 
-/// The deploy lock's life on the fake API server, with a short lease so renewals happen within
+/// The deploy lock's life on the real API server, with a short lease so renewals happen within
 /// the test: renewed while held (so another run keeps waiting), never taken back from a new
 /// holder, and released for the next run.
 @Suite struct KubernetesLeaseTests {
-    static let namespace = "lease-test"
-    static let path = "/apis/coordination.k8s.io/v1/namespaces/\(namespace)/leases/pet-backend-deploy"
-
-    private func spec(_ server: FakeAPIServer) -> [String: Any] {
-        server.store.get(Self.path)?["spec"] as? [String: Any] ?? [:]
-    }
-
     @Test func aHeldLeaseIsRenewedReleasedAndNeverTakenBack() async throws {
-        let server = try await FakeAPIServer()
-        defer { server.stop() }
-        let connection = KubernetesConnection(
-            server: server.url, certificateAuthorityPEM: nil, insecureSkipTLSVerify: false, credentials: .bearer(FakeAPIServer.token),
-            namespace: Self.namespace, context: "test")
-        let client = try KubernetesClient(connection: connection)
+        let cluster = try await EnvtestCluster("lease")
+        defer { Task { await cluster.stop() } }
+        let client = cluster.admin
+        let namespace = cluster.namespace
+        let path = "/apis/coordination.k8s.io/v1/namespaces/\(namespace)/leases/pet-backend-deploy"
+        func spec() async throws -> [String: Any] {
+            try await cluster.object(path)?["spec"] as? [String: Any] ?? [:]
+        }
 
         let lease = try await KubernetesLease.acquire(
-            client: client, namespace: Self.namespace, name: "pet-backend-deploy", holder: "first", durationSeconds: 3)
-        let acquired = try #require(spec(server)["renewTime"] as? String)
+            client: client, namespace: namespace, name: "pet-backend-deploy", holder: "first", durationSeconds: 3)
+        let acquired = try #require(try await spec()["renewTime"] as? String)
         // The lease lasts 3 s and is renewed every second: after 4 s it is still held, renewed.
         try await Task.sleep(for: .seconds(4))
-        let renewed = try #require(spec(server)["renewTime"] as? String)
+        let renewed = try #require(try await spec()["renewTime"] as? String)
         #expect(renewed != acquired, "the lease was not renewed")
-        #expect(!KubernetesLease.expired(spec(server)))
+        #expect(!KubernetesLease.expired(try await spec()))
         await #expect(throws: DeployFailure.self) {
             _ = try await KubernetesLease.acquire(
-                client: client, namespace: Self.namespace, name: "pet-backend-deploy", holder: "second", durationSeconds: 3)
+                client: client, namespace: namespace, name: "pet-backend-deploy", holder: "second", durationSeconds: 3)
         }
 
         await lease.release()
-        #expect(spec(server)["holderIdentity"] is NSNull || spec(server)["holderIdentity"] == nil)
+        #expect(try await spec()["holderIdentity"] == nil)
         let second = try await KubernetesLease.acquire(
-            client: client, namespace: Self.namespace, name: "pet-backend-deploy", holder: "second", durationSeconds: 3)
-        #expect(spec(server)["holderIdentity"] as? String == "second")
-        #expect(spec(server)["leaseTransitions"] as? Int == 1)
+            client: client, namespace: namespace, name: "pet-backend-deploy", holder: "second", durationSeconds: 3)
+        #expect(try await spec()["holderIdentity"] as? String == "second")
+        #expect(try await spec()["leaseTransitions"] as? Int == 1)
 
         // Someone took the lease over (it had expired for them): the old holder's renewals stop
         // and its release leaves the new holder's lease alone.
-        server.store.update(Self.path) { object in
-            var spec = object["spec"] as? [String: Any] ?? [:]
-            spec["holderIdentity"] = "third"
-            object["spec"] = spec
-        }
+        var object = try #require(try await cluster.object(path))
+        var taken = object["spec"] as? [String: Any] ?? [:]
+        taken["holderIdentity"] = "third"
+        object["spec"] = taken
+        let put = try await client.send(
+            .PUT, path, body: ByteBuffer(bytes: try KubernetesClient.encode(object)), contentType: "application/json")
+        #expect(put.status == .ok)
         try await Task.sleep(for: .seconds(2))
-        #expect(spec(server)["holderIdentity"] as? String == "third")
+        #expect(try await spec()["holderIdentity"] as? String == "third")
         await second.release()
-        #expect(spec(server)["holderIdentity"] as? String == "third")
-        await client.shutdown()
+        #expect(try await spec()["holderIdentity"] as? String == "third")
     }
 }

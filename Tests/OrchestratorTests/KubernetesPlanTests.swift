@@ -6,64 +6,49 @@ import Testing
 
 @testable import Orchestrator
 
-/// `orchestrate plan --target kubernetes` against the fake API server: server-side apply in
+/// `orchestrate plan --target kubernetes` against the real API server: server-side apply in
 /// dry-run for every rendered object, diffs that ignore server defaults, removals found by label,
-/// and errors for a missing namespace, an expired token and an unreachable server.
+/// nothing persisted, and errors for a missing namespace, a rejected token and an unreachable
+/// server.
 @Suite(.serialized) struct KubernetesPlanTests {
-    @Test func planAgainstAnEmptyNamespaceThenAfterApplyThenAfterChanges() async throws {
-        let server = try await FakeAPIServer()
-        defer { server.stop() }
-        let folder = try LocalProcess.temporaryDirectory("k8s-plan")
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let kubeconfig = try server.kubeconfig(in: folder)
-        let plan = { (extra: [String]) in
-            try await CommandRunner.run(
-                ["plan", "staging", "--target", "kubernetes", "--kubeconfig", kubeconfig, "--context", "test"] + extra)
-        }
+    typealias Cluster = EnvtestCluster
 
-        let missingNamespace = try await plan([])
-        #expect(missingNamespace.status == 1)
-        #expect(
-            missingNamespace.stderr.contains("namespace pet-backend-staging does not exist in context `test`"), "\(missingNamespace.stderr)"
-        )
+    @Test func aMissingNamespaceIsNamed() async throws {
+        let cluster = try await Cluster("plan-ns")
+        defer { Task { await cluster.stop() } }
+        try cluster.setOverrides("targets: { kubernetes: { namespace: nowhere-\(cluster.namespace) } }")
+        let missing = try await cluster.orchestrate(["plan"], kubeconfig: try cluster.plane.kubeconfig(for: .admin))
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("namespace nowhere-\(cluster.namespace) does not exist in context `envtest`"), "\(missing.stderr)")
+    }
 
-        let client = try KubernetesClient(connection: try KubernetesConnection.resolve(kubeconfig: kubeconfig, context: "test"))
-        _ = try await client.send(
-            .PATCH, "/api/v1/namespaces/pet-backend-staging?fieldManager=test",
-            body: ByteBuffer(string: #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"pet-backend-staging"}}"#),
-            contentType: "application/apply-patch+yaml")
-
-        let first = try await plan(["--detailed-exitcode"])
+    @Test func planShowsAddsThenFieldChangesAndRemovalsAndPersistsNothing() async throws {
+        let cluster = try await Cluster("plan")
+        defer { Task { await cluster.stop() } }
+        let image = Cluster.image("a")
+        let first = try await cluster.orchestrate(["plan", "--detailed-exitcode", "--image", image])
         #expect(first.status == 2, "\(first.stderr)")
         for object in [
             "ConfigMap/pet-backend-config", "Deployment/pet-backend", "Service/pet-backend", "HorizontalPodAutoscaler/pet-backend",
+            "PodDisruptionBudget/pet-backend",
         ] {
             #expect(first.stdout.contains("+ \(object)"), "\(first.stdout)")
         }
+        #expect(try await cluster.object(cluster.deploymentPath) == nil, "a dry run persisted the Deployment")
+        #expect(try await cluster.orchestrate(["apply", "--image", image]).status == 0)
 
-        // Apply what is rendered, as the orchestrator's field manager, then plan again: the
-        // server's defaults (clusterIP, progressDeadlineSeconds…) must not show as changes.
-        let spec = try Self.staging()
-        let image = "registry.example/pet-backend@sha256:" + String(repeating: "a", count: 64)
-        for object in try Self.objects(spec, image: image) {
-            let applied = try await client.send(
-                .PATCH, object.path + "?fieldManager=orchestrate", body: ByteBuffer(bytes: try object.json()),
-                contentType: "application/apply-patch+yaml")
-            #expect(applied.status == .ok, "\(object.label): \(String(buffer: applied.body))")
-        }
-        let unchanged = try await plan(["--detailed-exitcode", "--image", image])
-        #expect(unchanged.status == 0, "\(unchanged.stdout)\(unchanged.stderr)")
-        #expect(unchanged.stdout.contains("No changes"))
-
-        // A new image and an object left from an earlier render.
-        _ = try await client.send(
-            .PATCH, "/api/v1/namespaces/pet-backend-staging/configmaps/pet-backend-old?fieldManager=orchestrate",
-            body: ByteBuffer(
-                string:
-                    #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"pet-backend-old","namespace":"pet-backend-staging","labels":{"app.kubernetes.io/managed-by":"orchestrate","app.kubernetes.io/instance":"pet-backend-staging"}}}"#
-            ), contentType: "application/apply-patch+yaml")
-        let newImage = "registry.example/pet-backend@sha256:" + String(repeating: "b", count: 64)
-        let changed = try await plan(["--detailed-exitcode", "--image", newImage, "--json"])
+        // A new image, and an object left from an earlier render.
+        try await Cluster.create(
+            cluster.admin, "/api/v1/namespaces/\(cluster.namespace)/configmaps",
+            [
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": [
+                    "name": "pet-backend-old",
+                    "labels": ["app.kubernetes.io/managed-by": "orchestrate", "app.kubernetes.io/instance": cluster.instance],
+                ],
+            ])
+        let newImage = Cluster.image("b")
+        let changed = try await cluster.orchestrate(["plan", "--detailed-exitcode", "--image", newImage, "--json"])
         #expect(changed.status == 2)
         let decoded = try JSONDecoder().decode(PlanShape.self, from: Data(changed.stdout.utf8))
         let deployment = decoded.changes.first { $0.resource == "Deployment/pet-backend" }
@@ -74,36 +59,28 @@ import Testing
             } == true, "\(changed.stdout)")
         #expect(decoded.changes.contains { $0.resource == "ConfigMap/pet-backend-old" && $0.action == "remove" })
         // The migration Job of the new image replaces the old one (a Job's template is immutable).
-        #expect(decoded.changes.map(\.action).sorted() == ["add", "change", "remove", "remove"], "\(decoded.changes.map(\.resource))")
         #expect(decoded.changes.contains { $0.action == "add" && $0.resource.hasPrefix("Job/pet-backend-migrate-") })
-
-        // Nothing was persisted by the dry runs.
-        let live = try await client.send(.GET, "/apis/apps/v1/namespaces/pet-backend-staging/deployments/pet-backend")
-        let liveObject = try JSONSerialization.jsonObject(with: Data(live.body.readableBytesView)) as? [String: Any]
-        #expect(ObjectDiff.render(liveObject ?? [:]).contains(image))
-        await client.shutdown()
+        #expect(decoded.changes.contains { $0.action == "remove" && $0.resource.hasPrefix("Job/pet-backend-migrate-") })
+        let live = try await cluster.object(cluster.deploymentPath)
+        #expect(ObjectDiff.render(live ?? [:]).contains(image), "a dry run persisted the new image")
     }
 
-    @Test func expiredTokenAndUnreachableServerAreClearErrors() async throws {
-        let server = try await FakeAPIServer()
-        defer { server.stop() }
-        let folder = try LocalProcess.temporaryDirectory("k8s-plan-errors")
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let expired = try server.kubeconfig(in: folder, token: "expired-token")
-        let refused = try await CommandRunner.run([
-            "plan", "staging", "--target", "kubernetes", "--kubeconfig", expired, "--context", "test",
-        ])
+    @Test func aRejectedTokenAndAnUnreachableServerAreClearErrors() async throws {
+        let cluster = try await Cluster("plan-auth")
+        defer { Task { await cluster.stop() } }
+        let expired = try cluster.writeKubeconfig(token: "expired-token", name: "expired")
+        let refused = try await cluster.orchestrate(["plan"], kubeconfig: expired)
         #expect(refused.status == 1)
-        #expect(refused.stderr.contains("rejected the credentials of context `test` (401 Unauthorized)"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("rejected the credentials of context `envtest` (401 Unauthorized)"), "\(refused.stderr)")
 
-        server.stop()
-        try await Task.sleep(for: .milliseconds(200))
-        let good = try server.kubeconfig(in: folder)
-        let unreachable = try await CommandRunner.run([
-            "plan", "staging", "--target", "kubernetes", "--kubeconfig", good, "--context", "test",
-        ])
+        let port = LocalProcess.freePort()
+        let nowhere = try String(contentsOfFile: cluster.kubeconfig, encoding: .utf8)
+            .replacingOccurrences(of: cluster.plane.server, with: "https://127.0.0.1:\(port)")
+        let path = cluster.folder + "/kubeconfig-nowhere"
+        try nowhere.write(toFile: path, atomically: true, encoding: .utf8)
+        let unreachable = try await cluster.orchestrate(["plan"], kubeconfig: path)
         #expect(unreachable.status == 1)
-        #expect(unreachable.stderr.contains("cannot reach the API server at \(server.url)"), "\(unreachable.stderr)")
+        #expect(unreachable.stderr.contains("cannot reach the API server at https://127.0.0.1:\(port)"), "\(unreachable.stderr)")
     }
 
     struct PlanShape: Decodable {
@@ -118,19 +95,5 @@ import Testing
             var after: String?
         }
         var changes: [ChangeShape]
-    }
-
-    static func staging() throws -> EnvironmentSpec {
-        guard
-            case .success(let spec) = SpecLoader.load(path: CommandRunner.repositoryRoot + "/environments/staging.yaml", using: DiskFiles())
-        else { throw RolloutTestError() }
-        return spec
-    }
-
-    static func objects(_ spec: EnvironmentSpec, image: String) throws -> [DesiredObject] {
-        guard let target = spec.targets.kubernetes else { throw RolloutTestError() }
-        return try DesiredObjects.render(
-            spec, target: target, image: image,
-            templates: TemplateSet(directory: CommandRunner.repositoryRoot + "/templates", files: DiskFiles()))
     }
 }

@@ -31,6 +31,9 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(name: .customLong("force-conflicts"), help: "Kubernetes: take over fields another field manager owns.")
     var forceConflicts = false
 
+    @Flag(name: .customLong("steal-lock"), help: "Kubernetes: take the deploy lock from its holder (a run known to be dead).")
+    var stealLock = false
+
     func run() async throws {
         try await FailureReport.reporting {
             let saved = try? JSONCoding.decode(SavedPlan.self, fromFile: given.environment)
@@ -43,7 +46,8 @@ struct ApplyCommand: AsyncParsableCommand {
             }
             let spec = try options.loadSpec()
             if saved == nil, options.chosenTarget(for: spec) == .kubernetes {
-                try await KubernetesCommands(options: options, spec: spec).apply(image: image, yes: yes, force: forceConflicts, json: json)
+                try await KubernetesCommands(options: options, spec: spec).apply(
+                    image: image, yes: yes, force: forceConflicts, stealLock: stealLock, json: json)
                 return
             }
             let platform = try options.platform(for: spec)

@@ -7,9 +7,10 @@ struct KubernetesCommands {
     let options: DeployOptions
     let spec: EnvironmentSpec
 
-    func deployer(_ client: KubernetesClient, _ target: KubernetesTarget, force: Bool) -> KubernetesDeployer {
+    func deployer(_ client: KubernetesClient, _ target: KubernetesTarget, force: Bool, stealLock: Bool) -> KubernetesDeployer {
         KubernetesDeployer(
-            client: client, spec: spec, target: target, progress: Progress.reporter(), actor: DeployOptions.actor, forceConflicts: force)
+            client: client, spec: spec, target: target, progress: Progress.reporter(), actor: DeployOptions.actor, forceConflicts: force,
+            stealLock: stealLock)
     }
 
     func objects(_ target: KubernetesTarget, image: String) throws -> [DesiredObject] {
@@ -17,7 +18,7 @@ struct KubernetesCommands {
             spec, target: target, image: image, templates: TemplateSet(directory: options.locations.templatesDirectory, files: DiskFiles()))
     }
 
-    func apply(image: String?, yes: Bool, force: Bool, json: Bool) async throws {
+    func apply(image: String?, yes: Bool, force: Bool, stealLock: Bool, json: Bool) async throws {
         let image = image ?? "\(spec.app.image):unreleased"
         try await options.withKubernetes(spec) { client, target in
             let plan = try await KubernetesPlanner.plan(
@@ -27,9 +28,12 @@ struct KubernetesCommands {
             if !yes, isatty(STDIN_FILENO) == 1, !Terminal.confirm("Apply these changes to \(spec.name)?") {
                 throw DeployFailure(kind: .invalid, message: "apply cancelled; nothing was changed")
             }
-            let deployer = deployer(client, target, force: force)
+            let deployer = deployer(client, target, force: force, stealLock: stealLock)
             let objects = try objects(target, image: image)
-            let revision = try await deployer.locked { try await deployer.apply(objects, removals: plan.changes, image: image) }
+            let changes = plan.changes
+            let revision = try await Self.interruptible {
+                try await deployer.locked { try await deployer.apply(objects, removals: changes, image: image) }
+            }
             if json {
                 Terminal.out(try Self.json(["environment": spec.name, "revision": revision, "image": image]))
             } else {
@@ -38,11 +42,13 @@ struct KubernetesCommands {
         }
     }
 
-    func rollback(to revision: Int?, json: Bool) async throws {
+    func rollback(to revision: Int?, stealLock: Bool, json: Bool) async throws {
         try await options.withKubernetes(spec) { client, target in
-            let deployer = deployer(client, target, force: true)
+            let deployer = deployer(client, target, force: true, stealLock: stealLock)
             let objects = try objects(target, image: "\(spec.app.image):unreleased")
-            let live = try await deployer.locked { try await deployer.rollback(to: revision, objects: objects) }
+            let live = try await Self.interruptible {
+                try await deployer.locked { try await deployer.rollback(to: revision, objects: objects) }
+            }
             if json {
                 Terminal.out(try Self.json(["environment": spec.name, "revision": live]))
             } else {
@@ -79,8 +85,7 @@ struct KubernetesCommands {
             let deployment = try await client.object(
                 "/apis/apps/v1/namespaces/\(namespace)/deployments/\(spec.app.name)", label: "deployments/\(spec.app.name)")
             let pods = try await client.list(
-                "/api/v1/namespaces/\(namespace)/pods", labelSelector: "app.kubernetes.io/instance=\(spec.app.name)-\(spec.name)",
-                label: "pods")
+                "/api/v1/namespaces/\(namespace)/pods", labelSelector: KubernetesSelectors.servingPods(spec), label: "pods")
             let hpa = try await client.object(
                 "/apis/autoscaling/v2/namespaces/\(namespace)/horizontalpodautoscalers/\(spec.app.name)", label: "horizontalpodautoscalers")
             let podRows = pods.map { pod -> [String: Any] in
@@ -137,6 +142,16 @@ struct KubernetesCommands {
                         + (metrics.isEmpty ? "no metrics reported" : metrics.joined(separator: ", ")) + "; "
                         + conditions.joined(separator: ", "))
             }
+        }
+    }
+
+    /// Ctrl-C or SIGTERM stops the rollout between requests; the Lease is given up and the
+    /// revision left unverified, so the next apply checks it again.
+    static func interruptible<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        do {
+            return try await Interruptible.run(body)
+        } catch is CancellationError {
+            throw DeployFailure(kind: .interrupted, message: "interrupted; the next apply converges from what is live")
         }
     }
 

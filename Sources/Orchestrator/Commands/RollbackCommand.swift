@@ -14,6 +14,9 @@ struct RollbackCommand: AsyncParsableCommand {
     @Flag(help: "Print the resulting release as JSON.")
     var json = false
 
+    @Flag(name: .customLong("steal-lock"), help: "Kubernetes: take the deploy lock from its holder (a run known to be dead).")
+    var stealLock = false
+
     func run() async throws {
         try await FailureReport.reporting {
             let spec = try options.loadSpec()
@@ -24,7 +27,7 @@ struct RollbackCommand: AsyncParsableCommand {
                     }
                     return number
                 }
-                try await KubernetesCommands(options: options, spec: spec).rollback(to: revision, json: json)
+                try await KubernetesCommands(options: options, spec: spec).rollback(to: revision, stealLock: stealLock, json: json)
                 return
             }
             let platform = try options.platform(for: spec)

@@ -13,8 +13,9 @@ struct DesiredObject: @unchecked Sendable {
     var path: String { kind.path(name: name, namespace: namespace) }
     var label: String { "\(kind.kind)/\(name)" }
 
+    /// JSON that is also YAML, as server-side apply (`application/apply-patch+yaml`) reads it.
     func json() throws -> Data {
-        try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        try KubernetesClient.encode(body)
     }
 }
 

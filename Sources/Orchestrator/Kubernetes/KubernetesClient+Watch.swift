@@ -32,52 +32,67 @@ extension KubernetesClient {
         return false
     }
 
-    /// Reads one watch stream; true when `handle` said done.
+    /// Reads one watch stream; true when `handle` said done. The stream is read in a child task
+    /// that is cancelled as soon as the answer is known, which closes the connection: left alone,
+    /// the server would hold the watch (and the process its connection) until `timeoutSeconds`.
     private func stream(
         _ path: String, deadline: ContinuousClock.Instant, handle: ([String: Any]) async throws -> Bool
     ) async throws -> Bool {
+        let (events, continuation) = AsyncThrowingStream<WatchEvent, Error>.makeStream()
+        let reader = Task { [self] in
+            do {
+                try await readEvents(path, deadline: deadline, into: continuation)
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        defer { reader.cancel() }
+        do {
+            for try await event in events {
+                if event.type == "ERROR" { return false }  // 410 Gone and the like: list again
+                if event.type == "BOOKMARK" { continue }
+                if try await handle(event.object) { return true }
+            }
+        } catch let error as KubernetesError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            try Task.checkCancellation()
+            return false
+        }
+        return false
+    }
+
+    private func readEvents(
+        _ path: String, deadline: ContinuousClock.Instant, into continuation: AsyncThrowingStream<WatchEvent, Error>.Continuation
+    ) async throws {
         var request = try await authorizedRequest(path)
         request.method = .GET
         let remaining = deadline - ContinuousClock.now
-        let response: HTTPClientResponse
-        do {
-            response = try await rawClient.execute(
-                request, timeout: .milliseconds(Int64(max(remaining.components.seconds, 1) * 1000 + 5000)))
-        } catch {
-            return false
-        }
+        let response = try await rawClient.execute(
+            request, timeout: .milliseconds(Int64(max(remaining.components.seconds, 1) * 1000 + 5000)))
         guard response.status == .ok else {
             // The resourceVersion was compacted away; usually said by an ERROR event, sometimes so.
-            if response.status == .gone { return false }
+            if response.status == .gone { return }
             if Self.isTransient(response.status) {
                 try await Task.sleep(for: .milliseconds(200))
-                return false
+                return
             }
             let body = try await response.body.collect(upTo: 1 << 20)
             throw failure(Response(status: response.status, body: body), verb: "watch", resource: path)
         }
         var pending: [UInt8] = []
-        do {
-            for try await chunk in response.body {
-                pending += chunk.readableBytesView
-                while let newline = pending.firstIndex(of: 0x0A) {
-                    let line = Array(pending[..<newline])
-                    pending.removeFirst(newline + 1)
-                    guard let event = Self.event(line) else { continue }
-                    if event.type == "ERROR" { return false }  // 410 Gone and the like: list again
-                    if event.type == "BOOKMARK" { continue }
-                    if try await handle(event.object) { return true }
-                }
-                if ContinuousClock.now >= deadline { return false }
+        for try await chunk in response.body {
+            pending += chunk.readableBytesView
+            while let newline = pending.firstIndex(of: 0x0A) {
+                let line = Array(pending[..<newline])
+                pending.removeFirst(newline + 1)
+                if let event = Self.event(line) { continuation.yield(event) }
             }
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch let error as KubernetesError {
-            throw error
-        } catch {
-            return false
+            if ContinuousClock.now >= deadline { return }
         }
-        return false
     }
 
     static func event(_ line: [UInt8]) -> WatchEvent? {

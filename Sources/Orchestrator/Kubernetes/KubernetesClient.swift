@@ -13,6 +13,7 @@ final class KubernetesClient: Sendable {
     var rawClient: HTTPClient { http }
     private let exec: ExecCredentialProvider?
     private let reached = Mutex(false)
+    private let warned = Mutex<Set<String>>([])
 
     struct Response: Sendable {
         var status: HTTPResponseStatus
@@ -76,6 +77,7 @@ final class KubernetesClient: Sendable {
                 response = try await http.execute(request, timeout: requestTimeout)
                 collected = try await response.body.collect(upTo: 64 << 20)
             } catch {
+                try Task.checkCancellation()
                 // A server never reached is a setup problem: say so at once. One that answered
                 // before and drops a request mid-rollout gets retried.
                 guard reached.withLock({ $0 }), attempt < Self.attempts else { throw describe(transportError: error) }
@@ -83,6 +85,7 @@ final class KubernetesClient: Sendable {
                 continue
             }
             reached.withLock { $0 = true }
+            showWarnings(response.headers)
             if response.status == .unauthorized, exec != nil, !refreshed {
                 refreshed = true
                 continue
@@ -96,6 +99,22 @@ final class KubernetesClient: Sendable {
     }
 
     static let attempts = 6
+
+    /// The API server's `Warning: 299 - "text"` headers (deprecations, preserved child pods…)
+    /// are for the user, as kubectl shows them; each text once per run.
+    private func showWarnings(_ headers: HTTPHeaders) {
+        for value in headers["Warning"] {
+            let text = Self.warningText(value)
+            guard warned.withLock({ $0.insert(text).inserted }) else { continue }
+            Terminal.error("Warning from the API server: \(text)")
+        }
+    }
+
+    /// The text of `299 - "text"` (RFC 7234's warn-code, warn-agent, quoted warn-text).
+    static func warningText(_ value: String) -> String {
+        guard let open = value.firstIndex(of: "\""), let close = value.lastIndex(of: "\""), open < close else { return value }
+        return String(value[value.index(after: open)..<close]).replacingOccurrences(of: "\\\"", with: "\"")
+    }
 
     func authorizedRequest(_ path: String, refresh: Bool = false) async throws -> HTTPClientRequest {
         var request = HTTPClientRequest(url: connection.server + path)

@@ -11,21 +11,27 @@ struct KubernetesDeployer {
     let progress: any ProgressReporter
     let actor: String
     let forceConflicts: Bool
+    var stealLock = false
 
     var namespace: String { target.namespace }
     var instance: String { "\(spec.app.name)-\(spec.name)" }
     var deploymentPath: String { "/apis/apps/v1/namespaces/\(namespace)/deployments/\(spec.app.name)" }
+    var history: KubernetesHistory {
+        KubernetesHistory(client: client, namespace: namespace, deployment: spec.app.name, instance: instance)
+    }
 
     /// Runs `body` holding the environment's Lease.
     func locked<Value>(_ body: () async throws -> Value) async throws -> Value {
         let lease = try await KubernetesLease.acquire(
-            client: client, namespace: namespace, name: "\(instance)-deploy", holder: "\(actor) pid \(getpid())")
+            client: client, namespace: namespace, name: "\(instance)-deploy", holder: "\(actor) pid \(getpid())", steal: stealLock,
+            progress: progress)
+        // Released in a task of its own: an interrupted (cancelled) apply must still give it up.
         do {
             let value = try await body()
-            await lease.release()
+            await Task { await lease.release() }.value
             return value
         } catch {
-            await lease.release()
+            await Task { await lease.release() }.value
             throw error
         }
     }
@@ -38,6 +44,7 @@ struct KubernetesDeployer {
             try await client.apply(object, force: forceConflicts)
         }
         if let job {
+            try await replaceFailedJob(job.name)
             progress.step("apply \(job.label) and wait for the migrations")
             try await client.apply(job, force: forceConflicts)
             do {
@@ -48,9 +55,12 @@ struct KubernetesDeployer {
         }
         for object in objects where !["Namespace", "ConfigMap", "Job"].contains(object.kind.kind) {
             progress.step("apply \(object.label)")
-            try await client.apply(object, force: forceConflicts)
+            if object.kind.kind == "Deployment" {
+                try await applyDeployment(object)
+            } else {
+                try await client.apply(object, force: forceConflicts)
+            }
         }
-        let history = KubernetesHistory(client: client, namespace: namespace, deployment: spec.app.name, instance: instance)
         do {
             try await waitForRollout()
             try await checkHealth()
@@ -66,7 +76,7 @@ struct KubernetesDeployer {
             guard let kind = ResourceKind.all.first(where: { removal.resource.hasPrefix($0.kind + "/") }) else { continue }
             let name = String(removal.resource.dropFirst(kind.kind.count + 1))
             progress.step("delete \(removal.resource) (no longer rendered)")
-            _ = try await client.send(.DELETE, kind.path(name: name, namespace: namespace))
+            try await client.delete(kind.path(name: name, namespace: namespace), label: removal.resource)
         }
         guard let revision = try await history.currentRevision() else {
             throw DeployFailure(kind: .invalid, message: "the Deployment reports no revision after its rollout")
@@ -78,7 +88,6 @@ struct KubernetesDeployer {
     /// Back to `revision` (or the last successful one before the current), as `kubectl rollout
     /// undo` does: its pod template goes back into the Deployment, then the rollout is watched.
     func rollback(to revision: Int?, objects: [DesiredObject]) async throws -> Int {
-        let history = KubernetesHistory(client: client, namespace: namespace, deployment: spec.app.name, instance: instance)
         let current = try await history.currentRevision()
         let releases = try await history.releases()
         let chosen: KubernetesRelease?
@@ -141,6 +150,35 @@ struct KubernetesDeployer {
         return revision
     }
 
+    /// With an autoscaler the rendered Deployment names no replica count, so that applies never
+    /// reset the autoscaler's. A Deployment created so would start with one pod, below the
+    /// spec's minimum: it is created with the minimum, and the count is handed over to a field
+    /// manager of its own, which keeps it when orchestrate's later applies leave it out
+    /// (server-side apply removes a field its last manager stops applying) until the
+    /// autoscaler takes it over.
+    private func applyDeployment(_ object: DesiredObject) async throws {
+        let replicas = spec.scaling.replicas.min
+        guard spec.scaling.scales, (object.body["spec"] as? [String: Any])?["replicas"] == nil,
+            try await client.object(object.path, label: object.label) == nil
+        else {
+            try await client.apply(object, force: forceConflicts)
+            return
+        }
+        var created = object
+        var body = created.body["spec"] as? [String: Any] ?? [:]
+        body["replicas"] = replicas
+        created.body["spec"] = body
+        try await client.apply(created, force: forceConflicts)
+        var handover = object
+        handover.body = [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": object.name, "namespace": namespace],
+            "spec": ["replicas": replicas],
+        ]
+        try await client.apply(handover, force: false, fieldManager: Self.initialReplicasManager)
+    }
+
+    static let initialReplicasManager = "orchestrate-initial-replicas"
+
     private func checkSecret() async throws {
         let path = "/api/v1/namespaces/\(namespace)/secrets/\(target.secretName)"
         let required = spec.secrets.filter(\.required).map(\.name)
@@ -159,91 +197,6 @@ struct KubernetesDeployer {
                 message:
                     "the Secret \(target.secretName) in \(namespace) lacks \(missing.joined(separator: ", ")); add them and apply again; nothing was changed"
             )
-        }
-    }
-
-    private func waitForJob(_ name: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(spec.deploy.releaseCommandTimeout.seconds)
-        var outcome: String?
-        _ = try await client.listAndWatch(
-            "/apis/batch/v1/namespaces/\(namespace)/jobs", query: "fieldSelector=metadata.name%3D\(name)", until: deadline
-        ) { job in
-            guard Field.string(job, "metadata", "name") == name else { return false }
-            for condition in Field.conditions(job) where condition["status"] as? String == "True" {
-                if condition["type"] as? String == "Complete" { outcome = "complete" }
-                if condition["type"] as? String == "Failed" { outcome = condition["reason"] as? String ?? "Failed" }
-            }
-            return outcome != nil
-        }
-        if outcome == "complete" {
-            progress.step("migrations complete")
-            return
-        }
-        let pods = try await client.list("/api/v1/namespaces/\(namespace)/pods", labelSelector: "job-name=\(name)", label: "pods")
-        let pod = pods.compactMap { Field.string($0, "metadata", "name") }.first ?? name
-        throw RolloutFailure(
-            instance: "Job/\(name)", check: "the migrations",
-            reason: outcome.map { "the Job failed (\($0))" } ?? "the Job did not finish within \(spec.deploy.releaseCommandTimeout)",
-            logLines: await client.logTail(namespace: namespace, pod: pod))
-    }
-
-    static let failFastReasons: Set<String> = ["CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError"]
-
-    /// Watches the Deployment until it reports the new generation fully updated and available,
-    /// checking its pods between events so a crash loop fails the rollout at once.
-    private func waitForRollout() async throws {
-        let deadline = ContinuousClock.now + .seconds(spec.deploy.healthTimeout.seconds)
-        progress.step("waiting for the rollout of \(spec.app.name)")
-        while ContinuousClock.now < deadline {
-            var stalled: String?
-            let done = try await client.listAndWatch(
-                "/apis/apps/v1/namespaces/\(namespace)/deployments", query: "fieldSelector=metadata.name%3D\(spec.app.name)",
-                until: min(deadline, ContinuousClock.now + .seconds(2))
-            ) { deployment in
-                guard Field.string(deployment, "metadata", "name") == spec.app.name else { return false }
-                let wanted = Field.int(deployment, "spec", "replicas") ?? 1
-                let generation = Field.int(deployment, "metadata", "generation") ?? 0
-                let observed = Field.int(deployment, "status", "observedGeneration") ?? 0
-                let updated = Field.int(deployment, "status", "updatedReplicas") ?? 0
-                let available = Field.int(deployment, "status", "availableReplicas") ?? 0
-                let total = Field.int(deployment, "status", "replicas") ?? 0
-                for condition in Field.conditions(deployment)
-                where condition["type"] as? String == "Progressing" && condition["status"] as? String == "False" {
-                    stalled = condition["reason"] as? String ?? "not progressing"
-                }
-                progress.instance(spec.app.name, "\(updated)/\(wanted) updated, \(available) available")
-                return observed >= generation && updated == wanted && available == wanted && total == wanted
-            }
-            if done {
-                progress.instance(spec.app.name, "healthy")
-                return
-            }
-            try await checkPods()
-            if let stalled {
-                throw RolloutFailure(instance: "Deployment/\(spec.app.name)", check: "the rollout", reason: stalled, logLines: [])
-            }
-        }
-        throw RolloutFailure(
-            instance: "Deployment/\(spec.app.name)", check: "the rollout",
-            reason: "not complete within \(spec.deploy.healthTimeout)", logLines: [])
-    }
-
-    private func checkPods() async throws {
-        let pods = try await client.list(
-            "/api/v1/namespaces/\(namespace)/pods", labelSelector: "app.kubernetes.io/instance=\(instance)", label: "pods")
-        for pod in pods {
-            let statuses = Field.map(pod, "status")?["containerStatuses"] as? [[String: Any]] ?? []
-            for status in statuses {
-                guard let reason = Field.string(status, "state", "waiting", "reason"), Self.failFastReasons.contains(reason) else {
-                    continue
-                }
-                let name = Field.string(pod, "metadata", "name") ?? "a pod"
-                let message = Field.string(status, "state", "waiting", "message") ?? ""
-                progress.instance(name, reason)
-                throw RolloutFailure(
-                    instance: "pod \(name)", check: "start-up", reason: "\(reason) \(message)",
-                    logLines: await client.logTail(namespace: namespace, pod: name))
-            }
         }
     }
 

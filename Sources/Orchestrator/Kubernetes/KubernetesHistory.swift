@@ -51,7 +51,12 @@ struct KubernetesHistory {
     func currentRevision() async throws -> Int? {
         let object = try await client.object(
             "/apis/apps/v1/namespaces/\(namespace)/deployments/\(deployment)", label: "deployments/\(deployment)")
-        return (Field.map(object, "metadata", "annotations")?["deployment.kubernetes.io/revision"] as? String).flatMap { Int($0) }
+        return object.flatMap(Self.revision)
+    }
+
+    /// The revision the controller wrote on a Deployment or ReplicaSet.
+    static func revision(of object: [String: Any]) -> Int? {
+        (Field.map(object, "metadata", "annotations")?["deployment.kubernetes.io/revision"] as? String).flatMap { Int($0) }
     }
 
     func releases() async throws -> [KubernetesRelease] {

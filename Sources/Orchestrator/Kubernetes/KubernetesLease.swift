@@ -18,8 +18,10 @@ final class KubernetesLease: @unchecked Sendable {
         self.durationSeconds = durationSeconds
     }
 
+    /// `steal`: take the lease even from a live holder (`--steal-lock`, for a holder known dead).
     static func acquire(
-        client: KubernetesClient, namespace: String, name: String, holder: String, durationSeconds: Int = 60
+        client: KubernetesClient, namespace: String, name: String, holder: String, durationSeconds: Int = 30, steal: Bool = false,
+        progress: (any ProgressReporter)? = nil
     ) async throws -> KubernetesLease {
         let collection = "/apis/coordination.k8s.io/v1/namespaces/\(namespace)/leases"
         let lease = KubernetesLease(client: client, path: "\(collection)/\(name)", holder: holder, durationSeconds: durationSeconds)
@@ -43,7 +45,8 @@ final class KubernetesLease: @unchecked Sendable {
             }
             let current = object["spec"] as? [String: Any] ?? [:]
             if let other = current["holderIdentity"] as? String, !other.isEmpty, other != holder, !Self.expired(current) {
-                throw try await lease.heldError()
+                guard steal else { throw try await lease.heldError() }
+                progress?.step("taking the deploy lock from \(other) (--steal-lock)")
             }
             var taken = spec
             taken["leaseTransitions"] = ((current["leaseTransitions"] as? Int) ?? 0) + 1
@@ -85,12 +88,28 @@ final class KubernetesLease: @unchecked Sendable {
     private func heldError() async throws -> DeployFailure {
         let response = try await client.send(.GET, path)
         let spec = response.json?["spec"] as? [String: Any] ?? [:]
-        let other = spec["holderIdentity"] as? String ?? "another run"
-        let renewed = spec["renewTime"] as? String ?? "?"
         return DeployFailure(
-            kind: .locked,
-            message: "the environment is locked by \(other) (Lease \(path.split(separator: "/").last ?? ""), renewed \(renewed), "
-                + "expires \(spec["leaseDurationSeconds"] as? Int ?? durationSeconds)s after that); wait for it to finish")
+            kind: .locked, message: Self.heldMessage(spec, lease: String(path.split(separator: "/").last ?? ""), now: Date()))
+    }
+
+    /// Who holds the lock, when it frees itself, and whether its holder still looks alive: a
+    /// live run renews every third of the duration, so a lease not renewed for two of those
+    /// belongs to a run that was killed or lost its connection.
+    static func heldMessage(_ spec: [String: Any], lease: String, now: Date) -> String {
+        let other = spec["holderIdentity"] as? String ?? "another run"
+        let duration = spec["leaseDurationSeconds"] as? Int ?? 30
+        guard let renewed = (spec["renewTime"] as? String).flatMap(parse) else {
+            return "the environment is locked by \(other) (Lease \(lease)); wait for it to finish, or rerun with --steal-lock"
+        }
+        let age = max(Int(now.timeIntervalSince(renewed).rounded()), 0)
+        let freeIn = max(duration - age, 0)
+        let free = renewed.addingTimeInterval(Double(duration)).formatted(.iso8601)
+        let alive =
+            age > 2 * max(duration / 3, 1)
+            ? "it was last renewed \(age) s ago, so that run has most likely died (killed, or its machine lost)"
+            : "it was renewed \(age) s ago, so that run is most likely still deploying"
+        return "the environment is locked by \(other) (Lease \(lease)): \(alive). The lock frees itself at \(free) "
+            + "(in \(freeIn) s); apply again then, or now with --steal-lock to take it from \(other)"
     }
 
     static func expired(_ spec: [String: Any]) -> Bool {
@@ -114,6 +133,6 @@ final class KubernetesLease: @unchecked Sendable {
     }
 
     static func json(_ object: [String: Any]) throws -> ByteBuffer {
-        ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+        ByteBuffer(bytes: try KubernetesClient.encode(object))
     }
 }

@@ -42,6 +42,12 @@ struct KubernetesPlanner {
                 changes.append(Change(action: .add, resource: object.label, detail: object.namespace.map { "in \($0)" }, fields: []))
             }
         }
+        if let deployment = objects.first(where: { $0.kind.kind == "Deployment" }),
+            !changes.contains(where: { $0.resource == deployment.label }),
+            let unverified = try await unverifiedRevision(deployment.name)
+        {
+            changes.append(Change(action: .change, resource: deployment.label, detail: unverified, fields: []))
+        }
         let wanted = Set(objects.map(\.label))
         for kind in ResourceKind.rendered {
             for name in try await listOwned(kind) where !wanted.contains("\(kind.kind)/\(name)") {
@@ -49,6 +55,21 @@ struct KubernetesPlanner {
             }
         }
         return changes
+    }
+
+    /// A live revision that failed its rollout (or whose apply was interrupted before its
+    /// verdict) is never "no changes": apply rolls it out and checks it again.
+    private func unverifiedRevision(_ deployment: String) async throws -> String? {
+        let history = KubernetesHistory(client: client, namespace: namespace, deployment: deployment, instance: instance)
+        guard let current = try await history.currentRevision(),
+            let release = try await history.releases().first(where: { $0.revision == current })
+        else { return nil }
+        switch release.outcome {
+        case "succeeded": return nil
+        case "failed":
+            return "revision \(current) failed its rollout\(release.note.map { " (\($0))" } ?? ""); apply rolls it out and checks it again"
+        default: return "revision \(current) was never verified (an apply was interrupted?); apply checks it"
+        }
     }
 
     private func requireNamespace() async throws {

@@ -5,6 +5,13 @@ import NIOCore
 extension KubernetesClient {
     static let fieldManager = "orchestrate"
 
+    /// Every body orchestrate sends. Foundation escapes `/` as `\/` by default, which JSON allows
+    /// and YAML does not: the API server reads apply bodies as YAML and answered 400 ("found
+    /// unknown escape character") to every annotation key with a `/`.
+    static func encode(_ object: Any) throws -> Data {
+        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    }
+
     func object(_ path: String, label: String) async throws -> [String: Any]? {
         let response = try await send(.GET, path)
         if response.status == .notFound { return nil }
@@ -23,8 +30,10 @@ extension KubernetesClient {
     /// Server-side apply as `orchestrate`; a conflict with another manager is an error that says
     /// which manager owns which fields, unless `force`.
     @discardableResult
-    func apply(_ object: DesiredObject, force: Bool, dryRun: Bool = false) async throws -> [String: Any] {
-        var query = "?fieldManager=\(Self.fieldManager)"
+    func apply(
+        _ object: DesiredObject, force: Bool, dryRun: Bool = false, fieldManager: String = KubernetesClient.fieldManager
+    ) async throws -> [String: Any] {
+        var query = "?fieldManager=\(fieldManager)"
         if force { query += "&force=true" }
         if dryRun { query += "&dryRun=All" }
         let response = try await send(
@@ -40,19 +49,35 @@ extension KubernetesClient {
         return result
     }
 
+    /// Deletes an object and, in the background, what it owns (a Job's pods): without a
+    /// propagation policy the API server keeps a Job's pods, orphaned, forever. Gone already is fine.
+    func delete(_ path: String, label: String) async throws {
+        let response = try await send(.DELETE, path + "?propagationPolicy=Background")
+        guard (200..<300).contains(response.status.code) || response.status == .notFound else {
+            throw failure(response, verb: "delete", resource: label)
+        }
+    }
+
     /// Merges annotations into an object (a JSON merge patch touches nothing else).
     func annotate(_ path: String, _ annotations: [String: String], label: String) async throws {
-        let body = try JSONSerialization.data(withJSONObject: ["metadata": ["annotations": annotations]])
+        let body = try Self.encode(["metadata": ["annotations": annotations]])
         let response = try await send(.PATCH, path, body: ByteBuffer(bytes: body), contentType: "application/merge-patch+json")
         guard response.status == .ok else { throw failure(response, verb: "annotate", resource: label) }
     }
 
-    /// The last lines a pod's container printed.
+    /// The last lines a pod's container printed; when the log cannot be read (no kubelet answers,
+    /// no right to read it), a line that says so: a missing log never fails a deploy.
     func logTail(namespace: String, pod: String, lines: Int = 15) async -> [String] {
-        guard let response = try? await send(.GET, "/api/v1/namespaces/\(namespace)/pods/\(pod)/log?tailLines=\(lines)"),
-            response.status == .ok
-        else { return [] }
-        return String(buffer: response.body).split(separator: "\n").map(String.init)
+        do {
+            let response = try await send(.GET, "/api/v1/namespaces/\(namespace)/pods/\(pod)/log?tailLines=\(lines)")
+            guard response.status == .ok else {
+                let message = response.json?["message"] as? String ?? String(buffer: response.body).prefix(200).description
+                return ["(the log of pod \(pod) cannot be read: \(response.status.code) \(message))"]
+            }
+            return String(buffer: response.body).split(separator: "\n").map(String.init)
+        } catch {
+            return ["(the log of pod \(pod) cannot be read: \(error))"]
+        }
     }
 }
 

@@ -7,7 +7,7 @@ enum DeploymentRenderer {
         let spec = parts.spec
         let names = parts.names
         let overlay: ManifestValue = [
-            "metadata": names.metadata(names.app, component: "api").merging([
+            "metadata": names.metadata(names.app, component: KubernetesNames.servingComponent).merging([
                 "annotations": [KubernetesNames.specHashAnnotation: .string(spec.specHash)]
             ]),
             "spec": [
@@ -15,11 +15,11 @@ enum DeploymentRenderer {
                 // the scale on every apply.
                 "replicas": spec.scaling.scales ? .null : .integer(spec.scaling.replicas.max),
                 "progressDeadlineSeconds": .integer(Int(spec.deploy.healthTimeout.seconds)),
-                "selector": ["matchLabels": names.selector],
+                "selector": ["matchLabels": names.servingSelector],
                 "strategy": strategy(spec.deploy),
                 "template": [
                     "metadata": [
-                        "labels": names.labels,
+                        "labels": names.podLabels(component: KubernetesNames.servingComponent),
                         "annotations": [KubernetesNames.specHashAnnotation: .string(spec.specHash)],
                     ],
                     "spec": [

@@ -10,7 +10,7 @@ enum JobRenderers {
                 "backoffLimit": 0,
                 "activeDeadlineSeconds": .integer(Int(parts.spec.deploy.releaseCommandTimeout.seconds)),
                 "template": [
-                    "metadata": ["labels": parts.names.labels.merging(["app.kubernetes.io/component": "migration"])],
+                    "metadata": ["labels": parts.names.podLabels(component: "migration")],
                     "spec": [
                         "restartPolicy": "Never",
                         "securityContext": parts.podSecurityContext,
@@ -51,7 +51,7 @@ enum JobRenderers {
                 "jobTemplate": [
                     "spec": [
                         "template": [
-                            "metadata": ["labels": parts.names.labels.merging(["app.kubernetes.io/component": "backup"])],
+                            "metadata": ["labels": parts.names.podLabels(component: "backup")],
                             "spec": [
                                 "securityContext": parts.podSecurityContext.merging([
                                     "runAsUser": .integer(postgresUser), "runAsGroup": .integer(postgresUser),

@@ -22,27 +22,56 @@ struct KubernetesNames {
         return "\(app)-migrate-" + digest.prefix(5).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Selector labels: fixed for the life of a Deployment (Kubernetes forbids changing them).
-    var selector: ManifestValue {
+    static let componentLabel = "app.kubernetes.io/component"
+    /// The component of the pods that serve; migration and backup pods have their own.
+    static let servingComponent = "api"
+
+    /// The environment's objects, whatever their component.
+    var instanceLabels: ManifestValue {
         ["app.kubernetes.io/name": .string(app), "app.kubernetes.io/instance": .string("\(app)-\(spec.name)")]
     }
 
+    /// Selects the serving pods only: fixed for the life of a Deployment (Kubernetes forbids
+    /// changing it). Without the component, the Service, the PodDisruptionBudget and the
+    /// Deployment's status would count the migration Job's pods as theirs, and the disruption
+    /// controller, finding pods owned by a Job (no scale subresource), would allow no eviction.
+    var servingSelector: ManifestValue {
+        instanceLabels.merging([Self.componentLabel: .string(Self.servingComponent)])
+    }
+
     var labels: ManifestValue {
-        selector.merging([
+        instanceLabels.merging([
             "app.kubernetes.io/managed-by": .string(Self.managedBy),
             Self.environmentLabel: .string(spec.name),
         ])
     }
 
+    func podLabels(component: String) -> ManifestValue {
+        labels.merging([Self.componentLabel: .string(component)])
+    }
+
     func metadata(_ name: String, namespaced: Bool = true, component: String? = nil) -> ManifestValue {
         var objectLabels = labels
         if let component {
-            objectLabels = objectLabels.merging(["app.kubernetes.io/component": .string(component)])
+            objectLabels = podLabels(component: component)
         }
         return [
             "name": .string(name),
             "namespace": namespaced ? .string(namespace) : .null,
             "labels": objectLabels,
         ]
+    }
+}
+
+/// Label selectors the orchestrator queries the cluster with, as rendered here.
+public enum KubernetesSelectors {
+    /// Every object and pod of the environment (serving, migration, backup).
+    public static func environment(_ spec: EnvironmentSpec) -> String {
+        "app.kubernetes.io/instance=\(spec.app.name)-\(spec.name)"
+    }
+
+    /// The pods that serve, without the migration Job's and the backup CronJob's.
+    public static func servingPods(_ spec: EnvironmentSpec) -> String {
+        environment(spec) + ",\(KubernetesNames.componentLabel)=\(KubernetesNames.servingComponent)"
     }
 }

@@ -11,9 +11,9 @@ enum SupportingObjects {
 
     static func service(_ parts: PodParts, template: ManifestValue) -> ManifestValue {
         template.merging([
-            "metadata": parts.names.metadata(parts.names.app, component: "api"),
+            "metadata": parts.names.metadata(parts.names.app, component: KubernetesNames.servingComponent),
             "spec": [
-                "selector": parts.names.selector,
+                "selector": parts.names.servingSelector,
                 "ports": [["name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"]],
             ],
         ])
@@ -27,7 +27,7 @@ enum SupportingObjects {
             metrics.append(resourceMetric("memory", memory))
         }
         return template.merging([
-            "metadata": parts.names.metadata(parts.names.app, component: "api"),
+            "metadata": parts.names.metadata(parts.names.app, component: KubernetesNames.servingComponent),
             "spec": [
                 "scaleTargetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": .string(parts.names.app)],
                 "minReplicas": .integer(max(1, scaling.replicas.min)),
@@ -50,8 +50,8 @@ enum SupportingObjects {
     static func podDisruptionBudget(_ parts: PodParts, template: ManifestValue) -> ManifestValue? {
         guard parts.spec.scaling.replicas.min >= 2 else { return nil }
         return template.merging([
-            "metadata": parts.names.metadata(parts.names.app, component: "api"),
-            "spec": ["maxUnavailable": 1, "selector": ["matchLabels": parts.names.selector]],
+            "metadata": parts.names.metadata(parts.names.app, component: KubernetesNames.servingComponent),
+            "spec": ["maxUnavailable": 1, "selector": ["matchLabels": parts.names.servingSelector]],
         ])
     }
 }
