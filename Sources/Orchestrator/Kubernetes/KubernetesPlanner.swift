@@ -29,12 +29,43 @@ struct KubernetesPlanner {
             desired: nil, liveFingerprint: "", createdAt: Date())
     }
 
+    /// The live object and the dry-run result of one rendered object.
+    private struct Compared: @unchecked Sendable {
+        var index: Int
+        var live: [String: Any]?
+        var proposed: [String: Any]
+    }
+
+    /// Every object's GET and dry-run apply, and every kind's list, go out at once over the
+    /// client's connections: the answers do not depend on each other, and in sequence they made
+    /// plan twice as slow as `kubectl diff --server-side`.
     func plan(_ objects: [DesiredObject]) async throws -> [Change] {
         try await requireNamespace()
+        let compared = try await withThrowingTaskGroup(of: Compared.self) { group in
+            for (index, object) in objects.enumerated() {
+                group.addTask {
+                    async let live = get(object)
+                    async let proposed = dryRunApply(object)
+                    return Compared(index: index, live: try await live, proposed: try await proposed)
+                }
+            }
+            var results: [Compared] = []
+            for try await result in group { results.append(result) }
+            return results.sorted { $0.index < $1.index }
+        }
+        let owned = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
+            for (index, kind) in ResourceKind.rendered.enumerated() {
+                group.addTask { (index, try await listOwned(kind)) }
+            }
+            var results: [(Int, [String])] = []
+            for try await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
         var changes: [Change] = []
-        for object in objects {
-            let live = try await get(object)
-            let proposed = try await dryRunApply(object)
+        for entry in compared {
+            let object = objects[entry.index]
+            let live = entry.live
+            let proposed = entry.proposed
             if let live {
                 let fields = ObjectDiff.changes(from: ObjectDiff.normalized(live), to: ObjectDiff.normalized(proposed))
                 if !fields.isEmpty { changes.append(Change(action: .change, resource: object.label, detail: nil, fields: fields)) }
@@ -49,8 +80,8 @@ struct KubernetesPlanner {
             changes.append(Change(action: .change, resource: deployment.label, detail: unverified, fields: []))
         }
         let wanted = Set(objects.map(\.label))
-        for kind in ResourceKind.rendered {
-            for name in try await listOwned(kind) where !wanted.contains("\(kind.kind)/\(name)") {
+        for (kind, names) in zip(ResourceKind.rendered, owned) {
+            for name in names where !wanted.contains("\(kind.kind)/\(name)") {
                 changes.append(Change(action: .remove, resource: "\(kind.kind)/\(name)", detail: "no longer rendered", fields: []))
             }
         }
