@@ -19,22 +19,23 @@ import Testing
         }
 
         let lease = try await KubernetesLease.acquire(
-            client: client, namespace: namespace, name: "pet-backend-deploy", holder: "first", durationSeconds: 3)
+            client: client, namespace: namespace, name: "pet-backend-deploy", holder: "first", durationSeconds: 9)
         let acquired = try #require(try await spec()["renewTime"] as? String)
-        // The lease lasts 3 s and is renewed every second: after 4 s it is still held, renewed.
+        // The lease lasts 9 s and is renewed every 3 s: after 4 s it is renewed and still held
+        // (a shorter lease expired once when the whole suite loaded both cores).
         try await Task.sleep(for: .seconds(4))
         let renewed = try #require(try await spec()["renewTime"] as? String)
         #expect(renewed != acquired, "the lease was not renewed")
         #expect(!KubernetesLease.expired(try await spec()))
         await #expect(throws: DeployFailure.self) {
             _ = try await KubernetesLease.acquire(
-                client: client, namespace: namespace, name: "pet-backend-deploy", holder: "second", durationSeconds: 3)
+                client: client, namespace: namespace, name: "pet-backend-deploy", holder: "second", durationSeconds: 9)
         }
 
         await lease.release()
         #expect(try await spec()["holderIdentity"] == nil)
         let second = try await KubernetesLease.acquire(
-            client: client, namespace: namespace, name: "pet-backend-deploy", holder: "second", durationSeconds: 3)
+            client: client, namespace: namespace, name: "pet-backend-deploy", holder: "second", durationSeconds: 9)
         #expect(try await spec()["holderIdentity"] as? String == "second")
         #expect(try await spec()["leaseTransitions"] as? Int == 1)
 
@@ -47,7 +48,7 @@ import Testing
         let put = try await client.send(
             .PUT, path, body: ByteBuffer(bytes: try KubernetesClient.encode(object)), contentType: "application/json")
         #expect(put.status == .ok)
-        try await Task.sleep(for: .seconds(2))
+        try await Task.sleep(for: .seconds(4))
         #expect(try await spec()["holderIdentity"] as? String == "third")
         await second.release()
         #expect(try await spec()["holderIdentity"] as? String == "third")
