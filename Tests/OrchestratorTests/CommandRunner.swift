@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `orchestrate` binary as a user would, from a given working directory.
 struct CommandRunner {
@@ -8,11 +9,7 @@ struct CommandRunner {
         var stderr: String
     }
 
-    static let repositoryRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static let repositoryRoot = KubernetesControlPlane.repositoryRoot
 
     /// The binary sits next to the test bundle in the build folder.
     static let executable: String = {

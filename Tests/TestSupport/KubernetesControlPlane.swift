@@ -161,7 +161,8 @@ public final class KubernetesControlPlane: @unchecked Sendable {
         var etcd: String
     }
 
-    static let repositoryRoot: String = {
+    /// The checkout the tests run from (three folders above this file).
+    public static let repositoryRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.path
