@@ -22,6 +22,8 @@ import Testing
         defer { Task { await cluster.stop() } }
         #expect(try await cluster.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
         cluster.kubelet.serving(Self.image("b"), .neverReady)
+        // The failed release also changed the configuration: the return restores both.
+        try cluster.setOverrides(Self.shortTimeouts + "\napp: { logLevel: debug }")
         let failed = try await cluster.orchestrate(["apply", "--image", Self.image("b")])
         // Rolled back (3), not "the rollback failed" (4): the controller's verdict on the failed
         // ReplicaSet does not count against the one rolled back to.
@@ -36,6 +38,7 @@ import Testing
         #expect(history.live?.image == Self.image("a"))
         #expect(history.live?.outcome == "succeeded")
         #expect(history.releases.first { $0.image == Self.image("b") }?.outcome == "failed")
+        #expect(try await cluster.podsEnvironment()["LOG_LEVEL"] == "info")
     }
 
     @Test func aCrashLoopingImageFailsFastShowingItsLogAndIsRolledBack() async throws {
@@ -61,6 +64,9 @@ import Testing
         defer { Task { await cluster.stop() } }
         #expect(try await cluster.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
         let before = try #require(try await cluster.object(cluster.deploymentPath))
+        // The release also changes the configuration, which must not reach the serving pods
+        // while its migration fails.
+        try cluster.setOverrides("app: { logLevel: debug }")
 
         // The migration's image cannot be pulled: the apply fails at once (the release command
         // timeout is 5 minutes), naming the pod.
@@ -70,6 +76,7 @@ import Testing
         #expect(stuck.status == 3, "\(stuck.stderr)")
         #expect(ContinuousClock.now - started < .seconds(30))
         #expect(stuck.stderr.contains("the migration failed; nothing else was changed"), "\(stuck.stderr)")
+        #expect(try await cluster.podsEnvironment()["LOG_LEVEL"] == "info")
         #expect(
             stuck.stderr.range(
                 of: #"\(pod pet-backend-migrate-[a-z0-9]+-[a-z0-9]+\) failed the migrations: ImagePullBackOff"#, options: .regularExpression

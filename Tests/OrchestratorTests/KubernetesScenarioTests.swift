@@ -86,17 +86,62 @@ import Testing
         #expect(pods.allSatisfy { $0["ready"] as? Bool == true && !($0["name"] as? String ?? "").contains("migrate") }, "\(pods)")
     }
 
-    @Test func aConfigurationChangeReachesThePods() async throws {
+    @Test func aConfigurationChangeReachesThePodsAndARollbackRestoresIt() async throws {
         let cluster = try await Cluster("config")
         defer { Task { await cluster.stop() } }
         #expect(try await cluster.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        let first = try await cluster.podsEnvironment()
+        #expect(first["LOG_LEVEL"] == "info")
         try cluster.setOverrides("app: { logLevel: debug }")
         let plan = try await cluster.orchestrate(["plan", "--image", Self.image("a"), "--detailed-exitcode"])
         #expect(plan.status == 2, "\(plan.stdout)\(plan.stderr)")
-        #expect(plan.stdout.contains("LOG_LEVEL"), "\(plan.stdout)")
+        // A new ConfigMap (its name is its content), shown against the one it replaces; the old
+        // one stays, since revision 1 reads it.
+        #expect(plan.stdout.contains("data.LOG_LEVEL: info → debug"), "\(plan.stdout)")
+        #expect(plan.stdout.range(of: #"\+ ConfigMap/pet-backend-config-[0-9a-f]{10}  \(replaces"#, options: .regularExpression) != nil)
+        #expect(!plan.stdout.contains("- ConfigMap"), "\(plan.stdout)")
         let applied = try await cluster.orchestrate(["apply", "--image", Self.image("a")])
         #expect(applied.status == 0, "\(applied.stderr)")
         #expect(try await cluster.podsEnvironment()["LOG_LEVEL"] == "debug")
+
+        // Same image, other configuration: the rollback brings revision 1's configuration back.
+        let rolledBack = try await cluster.orchestrate(["rollback"])
+        #expect(rolledBack.status == 0, "\(rolledBack.stdout)\(rolledBack.stderr)")
+        #expect(try await cluster.podsEnvironment() == first)
+        let live = try #require(try await cluster.history().live)
+        #expect(live.outcome == "succeeded")
+
+        // The spec still says debug, so the next plan wants it back; nothing is pruned while a
+        // retained revision reads it.
+        let again = try await cluster.orchestrate(["plan", "--image", Self.image("a"), "--detailed-exitcode"])
+        #expect(again.status == 2, "\(again.stdout)")
+        #expect(!again.stdout.contains("- ConfigMap"), "\(again.stdout)")
+        let configMaps = try await cluster.list(
+            "/api/v1/namespaces/\(cluster.namespace)/configmaps", labelSelector: "app.kubernetes.io/managed-by=orchestrate")
+        #expect(configMaps.count == 2)
+    }
+
+    @Test func aConfigurationNoRetainedRevisionReadsIsPruned() async throws {
+        let cluster = try await Cluster("configprune")
+        defer { Task { await cluster.stop() } }
+        #expect(try await cluster.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        // Revision 1's ReplicaSet is gone (beyond revisionHistoryLimit, or deleted by hand).
+        try cluster.setOverrides("app: { logLevel: debug }")
+        #expect(try await cluster.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        let history = try await cluster.history()
+        let old = try #require(history.releases.first { $0.revision == 1 })
+        let deleted = try await cluster.admin.send(.DELETE, "/apis/apps/v1/namespaces/\(cluster.namespace)/replicasets/\(old.replicaSet)")
+        #expect(deleted.status == .ok, "\(String(buffer: deleted.body))")
+        try cluster.setOverrides("app: { logLevel: warn }")
+        let plan = try await cluster.orchestrate(["plan", "--image", Self.image("a")])
+        #expect(
+            plan.stdout.range(of: #"- ConfigMap/pet-backend-config-[0-9a-f]{10}  \(no longer rendered\)"#, options: .regularExpression)
+                != nil, "\(plan.stdout)")
+        #expect(try await cluster.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        let configMaps = try await cluster.list(
+            "/api/v1/namespaces/\(cluster.namespace)/configmaps", labelSelector: "app.kubernetes.io/managed-by=orchestrate")
+        #expect(configMaps.count == 2, "\(configMaps.map { Field.string($0, "metadata", "name") ?? "" })")
+        #expect(try await cluster.podsEnvironment()["LOG_LEVEL"] == "warn")
     }
 
     @Test func aNodeDrainCanEvictAServingPod() async throws {

@@ -137,6 +137,7 @@ struct KubernetesDeployer {
         guard var deployment = objects.first(where: { $0.kind.kind == "Deployment" }) else {
             throw DeployFailure(kind: .invalid, message: "nothing renders a Deployment")
         }
+        try await requireConfiguration(of: release)
         var body = deployment.body
         var specMap = body["spec"] as? [String: Any] ?? [:]
         specMap["template"] = release.template
@@ -148,6 +149,21 @@ struct KubernetesDeployer {
         guard let revision = try await history.currentRevision() else { return release.revision }
         try await history.mark(revision, outcome: "succeeded", note: note, actor: actor, image: release.image)
         return revision
+    }
+
+    /// A release's ConfigMap is kept while its ReplicaSet is (the planner prunes only unreferenced
+    /// ones), but one deleted by hand would leave the restored pods unable to start.
+    private func requireConfiguration(of release: KubernetesRelease) async throws {
+        for name in PodTemplateReferences.configMaps(release.template).sorted() {
+            let path = ResourceKind.configMap.path(name: name, namespace: namespace)
+            if try await client.object(path, label: "configmaps/\(name)") == nil {
+                throw DeployFailure(
+                    kind: .invalid,
+                    message:
+                        "revision \(release.revision) reads ConfigMap \(name), which no longer exists in \(namespace); roll back to another revision, or apply the spec it was deployed from; nothing was changed"
+                )
+            }
+        }
     }
 
     /// With an autoscaler the rendered Deployment names no replica count, so that applies never

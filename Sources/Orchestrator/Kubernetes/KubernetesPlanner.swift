@@ -36,11 +36,13 @@ struct KubernetesPlanner {
         var proposed: [String: Any]
     }
 
-    /// Every object's GET and dry-run apply, and every kind's list, go out at once over the
-    /// client's connections: the answers do not depend on each other, and in sequence they made
-    /// plan twice as slow as `kubectl diff --server-side`.
+    /// Every object's GET and dry-run apply, every kind's list and the Deployment's revisions go
+    /// out at once over the client's connections: the answers do not depend on each other, and in
+    /// sequence they made plan twice as slow as `kubectl diff --server-side`.
     func plan(_ objects: [DesiredObject]) async throws -> [Change] {
         try await requireNamespace()
+        let deployment = objects.first { $0.kind.kind == "Deployment" }
+        async let releases = releases(of: deployment?.name)
         let compared = try await withThrowingTaskGroup(of: Compared.self) { group in
             for (index, object) in objects.enumerated() {
                 group.addTask {
@@ -53,47 +55,75 @@ struct KubernetesPlanner {
             for try await result in group { results.append(result) }
             return results.sorted { $0.index < $1.index }
         }
-        let owned = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
+        let owned = try await withThrowingTaskGroup(of: Owned.self) { group in
             for (index, kind) in ResourceKind.rendered.enumerated() {
-                group.addTask { (index, try await listOwned(kind)) }
+                group.addTask { Owned(index: index, kind: kind, items: try await listOwned(kind)) }
             }
-            var results: [(Int, [String])] = []
+            var results: [Owned] = []
             for try await result in group { results.append(result) }
-            return results.sorted { $0.0 < $1.0 }.map(\.1)
+            return results.sorted { $0.index < $1.index }
         }
+        let liveDeployment = compared.first { objects[$0.index].kind.kind == "Deployment" }?.live
+        let liveConfigMaps = owned.first { $0.kind.kind == "ConfigMap" }?.items ?? []
         var changes: [Change] = []
         for entry in compared {
             let object = objects[entry.index]
-            let live = entry.live
-            let proposed = entry.proposed
-            if let live {
-                let fields = ObjectDiff.changes(from: ObjectDiff.normalized(live), to: ObjectDiff.normalized(proposed))
+            if let live = entry.live {
+                let fields = ObjectDiff.changes(from: ObjectDiff.normalized(live), to: ObjectDiff.normalized(entry.proposed))
                 if !fields.isEmpty { changes.append(Change(action: .change, resource: object.label, detail: nil, fields: fields)) }
+            } else if object.kind.kind == "ConfigMap",
+                let replaced = Self.servedConfigMap(by: liveDeployment, among: liveConfigMaps)
+            {
+                changes.append(
+                    Change(
+                        action: .add, resource: object.label,
+                        detail: "replaces ConfigMap/\(Field.string(replaced, "metadata", "name") ?? "")",
+                        fields: ObjectDiff.changes(from: replaced["data"], to: entry.proposed["data"], path: "data")))
             } else {
                 changes.append(Change(action: .add, resource: object.label, detail: object.namespace.map { "in \($0)" }, fields: []))
             }
         }
-        if let deployment = objects.first(where: { $0.kind.kind == "Deployment" }),
-            !changes.contains(where: { $0.resource == deployment.label }),
-            let unverified = try await unverifiedRevision(deployment.name)
+        let retained = try await releases
+        if let deployment, !changes.contains(where: { $0.resource == deployment.label }),
+            let unverified = Self.unverifiedRevision(live: liveDeployment, releases: retained)
         {
             changes.append(Change(action: .change, resource: deployment.label, detail: unverified, fields: []))
         }
         let wanted = Set(objects.map(\.label))
-        for (kind, names) in zip(ResourceKind.rendered, owned) {
-            for name in names where !wanted.contains("\(kind.kind)/\(name)") {
-                changes.append(Change(action: .remove, resource: "\(kind.kind)/\(name)", detail: "no longer rendered", fields: []))
+        let rollbackConfigurations = retained.reduce(into: Set<String>()) { $0.formUnion(PodTemplateReferences.configMaps($1.template)) }
+        for entry in owned {
+            for item in entry.items {
+                guard let name = Field.string(item, "metadata", "name"), !wanted.contains("\(entry.kind.kind)/\(name)") else { continue }
+                if entry.kind.kind == "ConfigMap", rollbackConfigurations.contains(name) { continue }
+                changes.append(Change(action: .remove, resource: "\(entry.kind.kind)/\(name)", detail: "no longer rendered", fields: []))
             }
         }
         return changes
     }
 
+    private struct Owned: @unchecked Sendable {
+        var index: Int
+        var kind: ResourceKind
+        var items: [[String: Any]]
+    }
+
+    /// The configuration the serving pods read now: what a new ConfigMap replaces.
+    private static func servedConfigMap(by deployment: [String: Any]?, among configMaps: [[String: Any]]) -> [String: Any]? {
+        guard let template = deployment.flatMap(PodTemplateReferences.template(of:)) else { return nil }
+        let served = PodTemplateReferences.configMaps(template)
+        return configMaps.first { served.contains(Field.string($0, "metadata", "name") ?? "") }
+    }
+
+    private func releases(of deployment: String?) async throws -> [KubernetesRelease] {
+        guard let deployment else { return [] }
+        return try await KubernetesHistory(client: client, namespace: namespace, deployment: deployment, instance: instance).releases()
+    }
+
     /// A live revision that failed its rollout (or whose apply was interrupted before its
     /// verdict) is never "no changes": apply rolls it out and checks it again.
-    private func unverifiedRevision(_ deployment: String) async throws -> String? {
-        let history = KubernetesHistory(client: client, namespace: namespace, deployment: deployment, instance: instance)
-        guard let current = try await history.currentRevision(),
-            let release = try await history.releases().first(where: { $0.revision == current })
+    private static func unverifiedRevision(live: [String: Any]?, releases: [KubernetesRelease]) -> String? {
+        guard let current = live.flatMap(KubernetesHistory.revision(of:)),
+            let release = releases.first(where: { $0.revision == current })
         else { return nil }
         switch release.outcome {
         case "succeeded": return nil
@@ -126,11 +156,11 @@ struct KubernetesPlanner {
         try await client.apply(object, force: force, dryRun: true)
     }
 
-    private func listOwned(_ kind: ResourceKind) async throws -> [String] {
+    private func listOwned(_ kind: ResourceKind) async throws -> [[String: Any]] {
         let selector = "app.kubernetes.io/managed-by%3Dorchestrate,app.kubernetes.io/instance%3D\(instance)"
         let response = try await client.send(.GET, kind.collectionPath(namespace: namespace) + "?labelSelector=\(selector)")
         guard response.status == .ok else { throw client.failure(response, verb: "list", resource: kind.plural) }
         let items = response.json?["items"] as? [[String: Any]] ?? []
-        return items.compactMap { ($0["metadata"] as? [String: Any])?["name"] as? String }.sorted()
+        return items.sorted { (Field.string($0, "metadata", "name") ?? "") < (Field.string($1, "metadata", "name") ?? "") }
     }
 }

@@ -22,15 +22,16 @@ enum ObjectDiff {
         return object
     }
 
-    /// `(path, before, after)` for every leaf that differs; `sensitive` masks values under `data`
-    /// and `stringData` (a Secret's).
+    /// `(path, before, after)` for every leaf that differs; a Secret's `data` and `stringData`
+    /// are masked (a ConfigMap's are not: the spec, which holds no secret, is all they come from).
     static func changes(from old: Any?, to new: Any?, path: String = "", sensitive: Bool = false) -> [FieldChange] {
         switch (old, new) {
         case (let old as [String: Any], let new as [String: Any]):
+            let isSecret = path.isEmpty && (old["kind"] as? String == "Secret" || new["kind"] as? String == "Secret")
             return Set(old.keys).union(new.keys).sorted().flatMap { key in
                 changes(
                     from: old[key], to: new[key], path: path.isEmpty ? key : "\(path).\(key)",
-                    sensitive: sensitive || (path.isEmpty && (key == "data" || key == "stringData")))
+                    sensitive: sensitive || (isSecret && (key == "data" || key == "stringData")))
             }
         case (let old as [Any], let new as [Any]) where keyedByName(old) && keyedByName(new):
             let oldByName = Dictionary(old.compactMap { ($0 as? [String: Any]).map { ($0["name"] as? String ?? "", $0) } }) { a, _ in a }

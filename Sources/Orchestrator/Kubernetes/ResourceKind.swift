@@ -8,7 +8,7 @@ struct ResourceKind: Sendable, Equatable {
 
     static let all: [ResourceKind] = [
         ResourceKind(apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false),
-        ResourceKind(apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true),
+        configMap,
         ResourceKind(apiVersion: "v1", kind: "Secret", plural: "secrets", namespaced: true),
         ResourceKind(apiVersion: "v1", kind: "Service", plural: "services", namespaced: true),
         ResourceKind(apiVersion: "batch/v1", kind: "Job", plural: "jobs", namespaced: true),
@@ -20,6 +20,8 @@ struct ResourceKind: Sendable, Equatable {
         ResourceKind(apiVersion: "apps/v1", kind: "ReplicaSet", plural: "replicasets", namespaced: true),
         ResourceKind(apiVersion: "v1", kind: "Pod", plural: "pods", namespaced: true),
     ]
+
+    static let configMap = ResourceKind(apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true)
 
     /// The kinds an environment's objects can be, searched for removals.
     static let rendered = all.filter { !["Secret", "Lease", "Namespace", "ReplicaSet", "Pod"].contains($0.kind) }

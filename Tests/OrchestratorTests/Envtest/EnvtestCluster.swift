@@ -93,6 +93,7 @@ final class EnvtestCluster: Sendable {
     struct History: Decodable {
         struct Release: Decodable {
             var revision: Int
+            var replicaSet: String
             var image: String
             var outcome: String?
             var note: String?

@@ -12,14 +12,25 @@ struct KubernetesNames {
 
     var namespace: String { target.namespace }
     var app: String { spec.app.name }
-    var configMap: String { "\(app)-config" }
+    /// The ConfigMap's name carries a hash of its data (as kustomize's generators do): a new
+    /// configuration is a new ConfigMap, so the pod template alone names the whole configuration,
+    /// a rollback to an older ReplicaSet brings its configuration back, and a migration that
+    /// fails before the rollout has changed nothing the serving pods read.
+    var configMap: String {
+        let data = ServiceEnvironment.variables(for: spec).map { "\($0.name)=\($0.value)\n" }.joined()
+        return "\(app)-config-" + Self.hex(SHA256.hash(data: Array(data.utf8)).prefix(5))
+    }
     var backupCronJob: String { "\(app)-backup" }
 
     /// A Job's pod template is immutable, so each release's migration Job is named after the
     /// spec and the image it runs: a new build gets a new Job instead of a rejected update.
     func migrationJob(image: String) -> String {
         let digest = SHA256.hash(data: Array("\(spec.specHash)\n\(image)".utf8))
-        return "\(app)-migrate-" + digest.prefix(5).map { String(format: "%02x", $0) }.joined()
+        return "\(app)-migrate-" + Self.hex(digest.prefix(5))
+    }
+
+    private static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
     }
 
     static let componentLabel = "app.kubernetes.io/component"

@@ -6,7 +6,8 @@ enum SupportingObjects {
 
     static func configMap(_ parts: PodParts, template: ManifestValue) -> ManifestValue {
         let data = ManifestValue.map(ServiceEnvironment.variables(for: parts.spec).map { ManifestField($0.name, .string($0.value)) })
-        return template.merging(["metadata": parts.names.metadata(parts.names.configMap), "data": data])
+        // Immutable: its name is its content, and the kubelet then need not watch it.
+        return template.merging(["metadata": parts.names.metadata(parts.names.configMap), "immutable": true, "data": data])
     }
 
     static func service(_ parts: PodParts, template: ManifestValue) -> ManifestValue {
