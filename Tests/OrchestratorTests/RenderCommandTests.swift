@@ -29,10 +29,17 @@ import Testing
         let project = try ScratchProject(environments: [:])
         let out = project.path + "/out"
         try FileManager.default.createDirectory(atPath: out + "/kubernetes", withIntermediateDirectories: true)
-        try Data("stale".utf8).write(to: URL(fileURLWithPath: out + "/kubernetes/05-hpa.yaml"))
+        try FileManager.default.createDirectory(atPath: out + "/postgres", withIntermediateDirectories: true)
+        let earlier = "# Rendered by orchestrate from environments/dev.yaml; do not edit.\nkind: HorizontalPodAutoscaler\n"
+        try Data(earlier.utf8).write(to: URL(fileURLWithPath: out + "/kubernetes/05-hpa.yaml"))
+        // Files orchestrate did not write stay, whatever their names.
+        try Data("kind: NetworkPolicy\n".utf8).write(to: URL(fileURLWithPath: out + "/kubernetes/90-network-policy.yaml"))
+        try Data("-- a team's own tuning\n".utf8).write(to: URL(fileURLWithPath: out + "/postgres/replica.sql"))
         let outcome = try CommandRunner.run(["render", "dev", "--out", out])
         #expect(outcome.status == 0)
         #expect(project.contents(of: "out/kubernetes/05-hpa.yaml") == nil)
+        #expect(project.contents(of: "out/kubernetes/90-network-policy.yaml") == "kind: NetworkPolicy\n")
+        #expect(project.contents(of: "out/postgres/replica.sql") == "-- a team's own tuning\n")
     }
 
     @Test func kubernetesTargetPrintsOneYamlStream() throws {
@@ -55,5 +62,23 @@ import Testing
         #expect(outcome.status == 1)
         #expect(outcome.stderr.contains("environments/broken.yaml is not valid; nothing was rendered."))
         #expect(!FileManager.default.fileExists(atPath: project.path + "/out"))
+    }
+}
+
+@Suite struct SavedPlanFileTests {
+    @Test func aCorruptPlanFileIsRefusedNotTakenForAnEnvironment() throws {
+        let project = try ScratchProject(environments: [:])
+        let cut = project.path + "/prod.plan.json"
+        try Data(#"{"environment": "prod", "plan": {"changes": ["#.utf8).write(to: URL(fileURLWithPath: cut))
+        let outcome = try CommandRunner.run(["apply", cut, "--yes"], in: project.path)
+        #expect(outcome.status == 1, "\(outcome.stderr)")
+        #expect(
+            outcome.stderr.contains("\(cut) is not a plan saved by `orchestrate plan --out`: it is not complete JSON"), "\(outcome.stderr)")
+
+        let other = project.path + "/notes.json"
+        try Data(#"{"release": 3}"#.utf8).write(to: URL(fileURLWithPath: other))
+        let wrong = try CommandRunner.run(["apply", other, "--yes"], in: project.path)
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("it has no `plan`"), "\(wrong.stderr)")
     }
 }

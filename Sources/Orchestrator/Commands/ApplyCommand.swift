@@ -36,7 +36,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await FailureReport.reporting {
-            let saved = try? JSONCoding.decode(SavedPlan.self, fromFile: given.environment)
+            let saved = try SavedPlan.load(given.environment)
             var options = given
             if let saved {
                 options.environment = saved.environment

@@ -84,3 +84,31 @@ struct SavedPlan: Codable {
         templatesDirectory = options.locations.templatesDirectory
     }
 }
+
+extension SavedPlan {
+    /// The plan saved in the file `argument` names; nil when it names an environment or a spec
+    /// file. A file that is neither is refused, never read as an environment's name.
+    static func load(_ argument: String) throws -> SavedPlan? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), !isDirectory.boolValue,
+            !argument.hasSuffix(".yaml"), !argument.hasSuffix(".yml")
+        else { return nil }
+        do {
+            return try JSONCoding.decode(SavedPlan.self, fromFile: argument)
+        } catch {
+            let reason: String
+            switch error as? DecodingError {
+            case .dataCorrupted?: reason = "it is not complete JSON"
+            case .keyNotFound(let key, _)?: reason = "it has no `\(key.stringValue)`"
+            case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+                reason = "`\(context.codingPath.map(\.stringValue).joined(separator: "."))` is not what a saved plan holds"
+            default: reason = "it cannot be read (\(error.localizedDescription))"
+            }
+            throw DeployFailure(
+                kind: .invalid,
+                message:
+                    "\(argument) is not a plan saved by `orchestrate plan --out`: \(reason); nothing was changed. Save the plan again, or name an environment"
+            )
+        }
+    }
+}

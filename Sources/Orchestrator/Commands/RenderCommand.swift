@@ -85,15 +85,15 @@ struct RenderCommand: ParsableCommand {
         }
     }
 
-    /// Replaces what an earlier render wrote, so an object no longer rendered (an HPA after
-    /// scaling was fixed, say) does not linger in the folder.
+    /// Removes what an earlier render wrote and this one does not (an HPA after scaling was
+    /// fixed, say), so it does not linger in the folder; files of anyone else's stay.
     private func write(_ files: [RenderedFile], to directory: String) throws {
         let manager = FileManager.default
-        for owned in ["kubernetes", "postgres"] {
-            let folder = "\(directory)/\(owned)"
-            for name in (try? manager.contentsOfDirectory(atPath: folder)) ?? [] where name.hasSuffix(".yaml") || name.hasSuffix(".sql") {
-                try manager.removeItem(atPath: "\(folder)/\(name)")
-            }
+        let writing = Set(files.map(\.path))
+        for path in Renderer.possiblePaths.subtracting(writing).sorted() {
+            let full = "\(directory)/\(path)"
+            guard let contents = try? String(contentsOfFile: full, encoding: .utf8), Renderer.wroteFile(contents) else { continue }
+            try manager.removeItem(atPath: full)
         }
         for file in files {
             let path = "\(directory)/\(file.path)"
