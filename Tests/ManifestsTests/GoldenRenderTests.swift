@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Manifests
@@ -103,5 +104,19 @@ import Testing
             ],
             templates: ["kubernetes/deployment.yaml": deployment])
         try GoldenFiles.check(all.filter { $0.path == "kubernetes/03-deployment.yaml" }, scenario: "customized-deployment-template")
+    }
+
+    /// The shipped prod spec, every target: all eight Kubernetes kinds (HPA, PDB, migration Job
+    /// and backup CronJob included), fly.toml, redis.conf and both PostgreSQL tunings.
+    @Test func shippedProdRendersEveryKind() throws {
+        let root = SpecFixtures.repositoryRoot + "/environments/"
+        let all = try render(
+            [
+                "base.yaml": try String(contentsOfFile: root + "base.yaml", encoding: .utf8),
+                "prod.yaml": try String(contentsOfFile: root + "prod.yaml", encoding: .utf8),
+            ], environment: "prod")
+        #expect(all.filter { $0.path.hasPrefix("kubernetes/") }.count == Renderer.kubernetesFiles.count)
+        #expect(all.contains { $0.path == "postgres/replica.sql" })
+        try GoldenFiles.check(all, scenario: "prod")
     }
 }
