@@ -76,7 +76,7 @@ extension KubernetesClient {
         guard response.status == .ok else {
             // The resourceVersion was compacted away; usually said by an ERROR event, sometimes so.
             if response.status == .gone { return }
-            if Self.isTransient(response.status) {
+            if RetryPolicy.isTransient(response.status) {
                 try await Task.sleep(for: .milliseconds(200))
                 return
             }

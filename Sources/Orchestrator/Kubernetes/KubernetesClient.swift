@@ -80,8 +80,8 @@ final class KubernetesClient: Sendable {
                 try Task.checkCancellation()
                 // A server never reached is a setup problem: say so at once. One that answered
                 // before and drops a request mid-rollout gets retried.
-                guard reached.withLock({ $0 }), attempt < Self.attempts else { throw describe(transportError: error) }
-                try await Task.sleep(for: Self.backoff(attempt, retryAfter: nil))
+                guard reached.withLock({ $0 }), retry.allowsAnother(after: attempt) else { throw describe(transportError: error) }
+                try await Task.sleep(for: retry.delay(after: attempt))
                 continue
             }
             reached.withLock { $0 = true }
@@ -90,15 +90,15 @@ final class KubernetesClient: Sendable {
                 refreshed = true
                 continue
             }
-            if Self.isTransient(response.status), attempt < Self.attempts {
-                try await Task.sleep(for: Self.backoff(attempt, retryAfter: response.headers.first(name: "Retry-After")))
+            if RetryPolicy.isTransient(response.status), retry.allowsAnother(after: attempt) {
+                try await Task.sleep(for: retry.delay(after: attempt, retryAfter: response.headers.first(name: "Retry-After")))
                 continue
             }
             return Response(status: response.status, body: collected)
         }
     }
 
-    static let attempts = 6
+    let retry = RetryPolicy.standard
 
     /// The API server's `Warning: 299 - "text"` headers (deprecations, preserved child pods…)
     /// are for the user, as kubectl shows them; each text once per run.
@@ -124,16 +124,6 @@ final class KubernetesClient: Sendable {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
         }
         return request
-    }
-
-    /// Throttling (429) and server trouble (500, 502, 503, 504) pass; everything else is an answer.
-    static func isTransient(_ status: HTTPResponseStatus) -> Bool {
-        [429, 500, 502, 503, 504].contains(status.code)
-    }
-
-    static func backoff(_ attempt: Int, retryAfter: String?) -> Duration {
-        if let retryAfter, let seconds = Int(retryAfter) { return .seconds(min(seconds, 10)) }
-        return .milliseconds(100 * (1 << min(attempt, 6)))
     }
 
     private func bearerToken(refresh: Bool) async throws -> String? {

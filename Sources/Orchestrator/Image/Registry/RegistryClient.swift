@@ -15,6 +15,7 @@ actor RegistryClient {
     let credentials: Credentials?
     private let http: HTTPClient
     private var authorization: String?
+    private let retry = RetryPolicy.standard
 
     init(reference: RegistryReference, credentials: Credentials?, http: HTTPClient = .shared) {
         self.reference = reference
@@ -53,17 +54,17 @@ actor RegistryClient {
                     try await authenticate(challenge: response.headers.first(name: "WWW-Authenticate"))
                     continue
                 }
-                if Self.isTransient(response.status), attempt < 5 {
-                    try await Task.sleep(for: Self.backoff(attempt, retryAfter: response.headers.first(name: "Retry-After")))
+                if RetryPolicy.isTransient(response.status), retry.allowsAnother(after: attempt) {
+                    try await Task.sleep(for: retry.delay(after: attempt, retryAfter: response.headers.first(name: "Retry-After")))
                     continue
                 }
                 return Response(status: response.status, headers: response.headers, body: collected)
-            } catch let error as HTTPClientError where attempt < 5 {
+            } catch let error as HTTPClientError where retry.allowsAnother(after: attempt) {
                 _ = error
-                try await Task.sleep(for: Self.backoff(attempt, retryAfter: nil))
-            } catch let error as ChannelError where attempt < 5 {
+                try await Task.sleep(for: retry.delay(after: attempt))
+            } catch let error as ChannelError where retry.allowsAnother(after: attempt) {
                 _ = error
-                try await Task.sleep(for: Self.backoff(attempt, retryAfter: nil))
+                try await Task.sleep(for: retry.delay(after: attempt))
             }
         }
     }
@@ -126,15 +127,6 @@ actor RegistryClient {
             }
         }
         return result
-    }
-
-    static func isTransient(_ status: HTTPResponseStatus) -> Bool {
-        status == .tooManyRequests || status.code >= 500
-    }
-
-    static func backoff(_ attempt: Int, retryAfter: String?) -> Duration {
-        if let retryAfter, let seconds = Int(retryAfter) { return .seconds(min(seconds, 30)) }
-        return .milliseconds(250 * (1 << min(attempt, 6)))
     }
 
     /// The registry's own words for an error: `{"errors":[{"code":…,"message":…}]}`.
