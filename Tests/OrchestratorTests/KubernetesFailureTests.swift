@@ -208,6 +208,49 @@ import Testing
         #expect(try await cluster.history().live?.outcome == "succeeded")
     }
 
+    /// The API keeps failing (more 500s than the client retries) after the Deployment changed:
+    /// a failed release, returned from, exit 3, not "invalid input" with new pods left rolling.
+    @Test func anAPIFailureMidApplyIsAFailedReleaseThatIsRolledBack() async throws {
+        let cluster = try await Cluster("apifails")
+        defer { Task { await cluster.stop() } }
+        #expect(try await cluster.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        let proxy = try await FaultProxy(upstream: cluster.plane.server, certificateAuthority: cluster.plane.certificateAuthority)
+        defer { Task { await proxy.stop() } }
+        let config = try cluster.writeKubeconfig(token: try await cluster.token(), name: "through-proxy", server: proxy.url)
+        proxy.inject(
+            .internalError, times: RetryPolicy.standard.attempts, method: .patch,
+            pathPrefix: "/apis/autoscaling/v2/namespaces/\(cluster.namespace)/horizontalpodautoscalers", dryRun: false)
+        let failed = try await cluster.orchestrate(["apply", "--image", Self.image("b")], kubeconfig: config)
+        #expect(failed.status == 3, "\(failed.stderr)")
+        #expect(failed.stderr.contains("the Kubernetes API failed during the rollout"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("rolled back to revision 1"), "\(failed.stderr)")
+        #expect(proxy.pending == 0)
+        let history = try await cluster.history()
+        #expect(history.live?.image == Self.image("a"))
+        #expect(history.releases.first { $0.image == Self.image("b") }?.outcome == "failed")
+    }
+
+    /// The API fails while the release's ConfigMap is written: nothing that serves changed.
+    @Test func anAPIFailureBeforeThePodsChangeLeavesWhatServes() async throws {
+        let cluster = try await Cluster("apifailsearly")
+        defer { Task { await cluster.stop() } }
+        #expect(try await cluster.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        let before = try #require(try await cluster.object(cluster.deploymentPath))
+        let proxy = try await FaultProxy(upstream: cluster.plane.server, certificateAuthority: cluster.plane.certificateAuthority)
+        defer { Task { await proxy.stop() } }
+        let config = try cluster.writeKubeconfig(token: try await cluster.token(), name: "through-proxy", server: proxy.url)
+        try cluster.setOverrides("app: { logLevel: debug }")
+        proxy.inject(
+            .internalError, times: RetryPolicy.standard.attempts, method: .patch,
+            pathPrefix: "/api/v1/namespaces/\(cluster.namespace)/configmaps", dryRun: false)
+        let failed = try await cluster.orchestrate(["apply", "--image", Self.image("b")], kubeconfig: config)
+        #expect(failed.status == 3, "\(failed.stderr)")
+        #expect(failed.stderr.contains("Nothing that serves was changed"), "\(failed.stderr)")
+        let after = try #require(try await cluster.object(cluster.deploymentPath))
+        #expect(Field.int(after, "metadata", "generation") == Field.int(before, "metadata", "generation"))
+        #expect(try await cluster.podsEnvironment()["LOG_LEVEL"] == "info")
+    }
+
     @Test func applyExitsAsSoonAsTheReleaseIsVerified() async throws {
         let cluster = try await Cluster("prompt")
         defer { Task { await cluster.stop() } }

@@ -38,51 +38,92 @@ struct KubernetesDeployer {
 
     func apply(_ objects: [DesiredObject], removals: [Change], image: String) async throws -> Int {
         try await checkSecret()
-        let job = objects.first { $0.kind.kind == "Job" }
-        for object in objects where ["Namespace", "ConfigMap"].contains(object.kind.kind) {
-            progress.step("apply \(object.label)")
-            try await client.apply(object, force: forceConflicts)
-        }
-        if let job {
-            try await replaceFailedJob(job.name)
-            progress.step("apply \(job.label) and wait for the migrations")
-            try await client.apply(job, force: forceConflicts)
-            do {
-                try await waitForJob(job.name)
-            } catch let failure as RolloutFailure {
-                throw DeployFailure(kind: .rolledBack, message: "the migration failed; nothing else was changed\n\(failure)")
-            }
-        }
-        for object in objects where !["Namespace", "ConfigMap", "Job"].contains(object.kind.kind) {
-            progress.step("apply \(object.label)")
-            if object.kind.kind == "Deployment" {
-                try await applyDeployment(object)
-            } else {
-                try await client.apply(object, force: forceConflicts)
-            }
+        do {
+            try await prepare(objects)
+        } catch let error as KubernetesError {
+            throw DeployFailure(
+                kind: .rolledBack,
+                message: "the release stopped before anything that serves changed: \(error)\nNothing that serves was changed; apply again")
         }
         do {
+            for object in objects where !Self.preparatoryKinds.contains(object.kind.kind) {
+                progress.step("apply \(object.label)")
+                if object.kind.kind == "Deployment" {
+                    try await applyDeployment(object)
+                } else {
+                    try await client.apply(object, force: forceConflicts)
+                }
+            }
             try await waitForRollout()
             try await checkHealth()
         } catch let failure as RolloutFailure {
-            let failed = try await history.currentRevision()
-            if let failed {
-                try await history.mark(
-                    failed, outcome: "failed", note: "\(failure.instance) failed \(failure.check)", actor: actor, image: image)
-            }
-            throw try await rollBack(after: failed, failure: failure, objects: objects, history: history)
+            throw try await failed(failure, objects: objects, image: image)
+        } catch let error as KubernetesError {
+            // The Deployment may have changed before the API failed: a failed release, returned
+            // from like any other, not "invalid input".
+            let failure = RolloutFailure(instance: "the Kubernetes API", check: "during the rollout", reason: "\(error)", logLines: [])
+            throw try await failed(failure, objects: objects, image: image)
         }
-        for removal in removals where removal.action == .remove {
-            guard let kind = ResourceKind.all.first(where: { removal.resource.hasPrefix($0.kind + "/") }) else { continue }
-            let name = String(removal.resource.dropFirst(kind.kind.count + 1))
-            progress.step("delete \(removal.resource) (no longer rendered)")
-            try await client.delete(kind.path(name: name, namespace: namespace), label: removal.resource)
-        }
+        await prune(removals)
         guard let revision = try await history.currentRevision() else {
             throw DeployFailure(kind: .invalid, message: "the Deployment reports no revision after its rollout")
         }
         try await history.mark(revision, outcome: "succeeded", note: nil, actor: actor, image: image)
         return revision
+    }
+
+    /// What comes before the pods change: the namespace, the release's ConfigMap (a new name for
+    /// new content, so the serving pods do not see it yet) and the migration Job.
+    static let preparatoryKinds: Set<String> = ["Namespace", "ConfigMap", "Job"]
+
+    private func prepare(_ objects: [DesiredObject]) async throws {
+        for object in objects where ["Namespace", "ConfigMap"].contains(object.kind.kind) {
+            progress.step("apply \(object.label)")
+            try await client.apply(object, force: forceConflicts)
+        }
+        guard let job = objects.first(where: { $0.kind.kind == "Job" }) else { return }
+        try await replaceFailedJob(job.name)
+        progress.step("apply \(job.label) and wait for the migrations")
+        try await client.apply(job, force: forceConflicts)
+        do {
+            try await waitForJob(job.name)
+        } catch let failure as RolloutFailure {
+            throw DeployFailure(kind: .rolledBack, message: "the migration failed; nothing else was changed\n\(failure)")
+        }
+    }
+
+    /// Marks the current revision failed (when the API still answers) and returns to the last
+    /// successful one.
+    private func failed(_ failure: RolloutFailure, objects: [DesiredObject], image: String) async throws -> DeployFailure {
+        let failed = try? await history.currentRevision()
+        if let failed {
+            try? await history.mark(
+                failed, outcome: "failed", note: "\(failure.instance) failed \(failure.check)", actor: actor, image: image)
+        }
+        do {
+            return try await rollBack(after: failed, failure: failure, objects: objects, history: history)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            return DeployFailure(kind: .rollbackFailed, message: "the rollout failed: \(failure)\nand the rollback failed too: \(error)")
+        }
+    }
+
+    /// Objects no longer rendered go once the release is verified; one that cannot be deleted now
+    /// is left for the next apply (which plans it again) rather than failing a healthy release.
+    private func prune(_ removals: [Change]) async {
+        for removal in removals where removal.action == .remove {
+            guard let kind = ResourceKind.all.first(where: { removal.resource.hasPrefix($0.kind + "/") }) else { continue }
+            let name = String(removal.resource.dropFirst(kind.kind.count + 1))
+            progress.step("delete \(removal.resource) (no longer rendered)")
+            do {
+                try await client.delete(kind.path(name: name, namespace: namespace), label: removal.resource)
+            } catch let error as KubernetesError {
+                Terminal.error("warning: \(removal.resource) was not deleted (\(error)); the next apply deletes it")
+            } catch {
+                return  // interrupted: the release is verified; the next apply prunes
+            }
+        }
     }
 
     /// Back to `revision` (or the last successful one before the current), as `kubectl rollout

@@ -34,6 +34,8 @@ final class FaultProxy: Sendable {
         var fault: Fault
         var method: HTTPRequest.Method?
         var pathPrefix: String
+        /// Only dry runs (true), only real requests (false), or both (nil).
+        var dryRun: Bool?
         var remaining: Int
     }
 
@@ -54,8 +56,10 @@ final class FaultProxy: Sendable {
     /// Faults injected so far.
     var injectedCount: Int { faults.injected.withLock { $0 } }
 
-    func inject(_ fault: Fault, times: Int = 1, method: HTTPRequest.Method? = nil, pathPrefix: String) {
-        faults.rules.withLock { $0.append(Rule(fault: fault, method: method, pathPrefix: pathPrefix, remaining: times)) }
+    func inject(_ fault: Fault, times: Int = 1, method: HTTPRequest.Method? = nil, pathPrefix: String, dryRun: Bool? = nil) {
+        faults.rules.withLock {
+            $0.append(Rule(fault: fault, method: method, pathPrefix: pathPrefix, dryRun: dryRun, remaining: times))
+        }
     }
 
     /// Adds `Warning: 299 - "text"` to every answer under `pathPrefix`.
@@ -83,10 +87,12 @@ final class FaultProxy: Sendable {
             router.on("**", method: method) { request, _ in
                 let path = request.uri.path
                 let isWatch = request.uri.queryParameters["watch"] == "1"
+                let isDryRun = request.uri.queryParameters["dryRun"] != nil
                 let fault = faults.rules.withLock { rules -> Fault? in
                     guard
                         let index = rules.firstIndex(where: { rule in
                             rule.remaining > 0 && path.hasPrefix(rule.pathPrefix) && (rule.method == nil || rule.method == method)
+                                && (rule.dryRun == nil || rule.dryRun == isDryRun)
                                 && ([.expiredWatchEvent, .expiredWatchStatus].contains(rule.fault) == isWatch)
                         })
                     else { return nil }
