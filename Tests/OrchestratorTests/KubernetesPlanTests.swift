@@ -22,6 +22,28 @@ import Testing
         #expect(missing.stderr.contains("namespace nowhere-\(cluster.namespace) does not exist in context `envtest`"), "\(missing.stderr)")
     }
 
+    @Test func aSavedPlanAppliesExactlyAndOneMadeBeforeTheClusterMovedIsRefused() async throws {
+        let cluster = try await Cluster("saved")
+        defer { Task { await cluster.stop() } }
+        #expect(try await cluster.orchestrate(["apply", "--image", Cluster.image("a")]).status == 0)
+        let planFile = cluster.folder + "/b.plan.json"
+        let planned = try await cluster.orchestrate(["plan", "--image", Cluster.image("b"), "--out", planFile])
+        #expect(planned.status == 0, "\(planned.stderr)")
+        // The file says where and what: apply needs nothing else, not even the image.
+        let applied = try await CommandRunner.run(["apply", planFile])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(applied.stdout.contains("revision 2 is live (\(Cluster.image("b")))"), "\(applied.stdout)")
+
+        let staleFile = cluster.folder + "/c.plan.json"
+        #expect(try await cluster.orchestrate(["plan", "--image", Cluster.image("c"), "--out", staleFile]).status == 0)
+        // Someone changes the environment between plan and apply.
+        #expect(try await cluster.orchestrate(["apply", "--image", Cluster.image("d")]).status == 0)
+        let stale = try await CommandRunner.run(["apply", staleFile])
+        #expect(stale.status == 6, "\(stale.stderr)")
+        #expect(stale.stderr.contains("was planned against a live state that has changed since; plan again"), "\(stale.stderr)")
+        #expect(try await cluster.history().live?.image == Cluster.image("d"))
+    }
+
     @Test func planShowsAddsThenFieldChangesAndRemovalsAndPersistsNothing() async throws {
         let cluster = try await Cluster("plan")
         defer { Task { await cluster.stop() } }

@@ -37,55 +37,36 @@ struct ApplyCommand: AsyncParsableCommand {
     func run() async throws {
         try await FailureReport.reporting {
             let saved = try SavedPlan.load(given.environment)
-            var options = given
-            if let saved {
-                options.environment = saved.environment
-                options.stateDirectory = saved.stateDirectory
-                options.locations.environmentsDirectory = saved.environmentsDirectory
-                options.locations.templatesDirectory = saved.templatesDirectory
-            }
+            let options = saved?.options(given) ?? given
             let spec = try options.loadSpec()
-            if saved == nil, options.chosenTarget(for: spec) == .kubernetes {
-                try await KubernetesCommands(options: options, spec: spec).apply(
-                    image: image, yes: yes, force: forceConflicts, stealLock: stealLock, json: json)
-                return
-            }
-            let platform = try options.platform(for: spec)
-            let lock = try options.lock(spec, command: "orchestrate apply \(spec.name)")
-            defer { lock.release() }
-            let live = try await platform.observe()
-            let plan: Plan
-            if let saved {
-                guard saved.plan.liveFingerprint == live.fingerprint else {
-                    throw DeployFailure(
-                        kind: .stalePlan,
-                        message: "\(given.environment) was planned against a live state that has changed since; plan again")
+            let target = try options.deployTarget(
+                for: spec, binary: saved?.binary ?? binary, image: saved?.plan.image ?? image, forceConflicts: forceConflicts,
+                stealLock: stealLock)
+            let (confirmed, planFile) = (yes, given.environment)
+            let report = try await DeployTargets.using(target) { target in
+                try await Interruptible.run {
+                    try await target.locked(command: "orchestrate apply \(spec.name)") { () -> TargetReport? in
+                        let plan: Plan
+                        if let saved {
+                            guard try await target.liveFingerprint() == saved.plan.liveFingerprint else {
+                                throw DeployFailure(
+                                    kind: .stalePlan,
+                                    message: "\(planFile) was planned against a live state that has changed since; plan again")
+                            }
+                            plan = saved.plan
+                        } else {
+                            plan = try await target.plan()
+                        }
+                        Terminal.error(PlanPrinter.text(plan, style: TextStyle(colors: Terminal.colorsOnStandardError)))
+                        guard plan.hasChanges else { return nil }
+                        if !confirmed, isatty(STDIN_FILENO) == 1, !Terminal.confirm("Apply these changes to \(spec.name)?") {
+                            throw DeployFailure(kind: .invalid, message: "apply cancelled; nothing was changed")
+                        }
+                        return try await target.apply(plan)
+                    }
                 }
-                plan = saved.plan
-            } else {
-                let desired = try platform.desired(binary: binary ?? DeployOptions.defaultBinary)
-                plan = PlanBuilder.plan(environment: spec.name, target: platform.targetName, desired: desired, live: live)
             }
-            Terminal.error(PlanPrinter.text(plan, style: TextStyle(colors: Terminal.colorsOnStandardError)))
-            guard plan.hasChanges else { return }
-            if !yes, isatty(STDIN_FILENO) == 1, !Terminal.confirm("Apply these changes to \(spec.name)?") {
-                throw DeployFailure(kind: .invalid, message: "apply cancelled; nothing was changed")
-            }
-            let deployer = Deployer(platform: platform, progress: Progress.reporter(), actor: DeployOptions.actor)
-            let release = try await Interruptible.run { try await deployer.apply(plan) }
-            let instances = try await platform.fleet.instances()
-            if json {
-                Terminal.out(try JSONCoding.encode(ReleaseReport(release: release, instances: instances)))
-            } else {
-                Terminal.out(
-                    "\(spec.name): \(release.name) is live on \(instances.count) instance(s): "
-                        + instances.map(\.address).joined(separator: " "))
-            }
+            if let report { Terminal.out(json ? report.json : report.text) }
         }
     }
-}
-
-struct ReleaseReport: Codable {
-    var release: ReleaseRecord
-    var instances: [InstanceStatus]
 }

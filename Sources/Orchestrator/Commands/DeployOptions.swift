@@ -43,24 +43,6 @@ struct DeployOptions: ParsableArguments {
         }
     }
 
-    /// Runs `body` with a connected client and always shuts the client down.
-    func withKubernetes<Value>(
-        _ spec: EnvironmentSpec, _ body: (KubernetesClient, KubernetesTarget) async throws -> Value
-    ) async throws -> Value {
-        let (client, target) = try kubernetesClient(for: spec)
-        do {
-            let value = try await body(client, target)
-            await client.shutdown()
-            return value
-        } catch let error as KubernetesError {
-            await client.shutdown()
-            throw DeployFailure(kind: .invalid, message: error.description)
-        } catch {
-            await client.shutdown()
-            throw error
-        }
-    }
-
     func loadSpec() throws -> EnvironmentSpec {
         let path = EnvironmentArguments.path(for: environment, in: locations.environmentsDirectory)
         switch SpecLoader.load(path: path, using: DiskFiles()) {
@@ -71,32 +53,28 @@ struct DeployOptions: ParsableArguments {
         }
     }
 
-    func platform(for spec: EnvironmentSpec) throws -> LocalPlatform {
-        let chosen = chosenTarget(for: spec)
-        guard chosen == .local else {
+    /// The one place that chooses the target; every deploy command goes through what it returns.
+    func deployTarget(
+        for spec: EnvironmentSpec, binary: String? = nil, image: String? = nil, forceConflicts: Bool = false, stealLock: Bool = false
+    ) throws -> any DeployTarget {
+        switch chosenTarget(for: spec) {
+        case .local:
+            let platform = try LocalPlatform(
+                spec: spec, stateDirectory: absolute(stateDirectory),
+                templates: TemplateSet(directory: locations.templatesDirectory, files: DiskFiles()),
+                orchestratePath: Self.executablePath)
+            return LocalDeployTarget(spec: spec, platform: platform, binary: binary ?? Self.defaultBinary)
+        case .kubernetes:
+            let (client, target) = try kubernetesClient(for: spec)
+            return KubernetesDeployTarget(
+                spec: spec, client: client, target: target, templates: locations.templatesDirectory, image: image,
+                forceConflicts: forceConflicts, stealLock: stealLock)
+        case .fly:
             throw DeployFailure(
                 kind: .invalid,
                 message:
-                    "deploying to \(chosen.rawValue) is not available yet; use `--target local` (render the \(chosen.rawValue) files with `orchestrate render`)"
+                    "deploying to fly is not available yet; use `--target local` or `--target kubernetes` (render fly.toml with `orchestrate render`)"
             )
-        }
-        return try LocalPlatform(
-            spec: spec, stateDirectory: absolute(stateDirectory),
-            templates: TemplateSet(directory: locations.templatesDirectory, files: DiskFiles()),
-            orchestratePath: Self.executablePath)
-    }
-
-    func lock(_ spec: EnvironmentSpec, command: String) throws -> DeployLock {
-        do {
-            let lock = try DeployLock(
-                directory: LocalPaths(stateDirectory: absolute(stateDirectory), environment: spec.name).root, environment: spec.name,
-                command: command)
-            if let previous = lock.interruptedHolder {
-                Terminal.error("note: the previous run, \(previous), did not finish; continuing from the state it left")
-            }
-            return lock
-        } catch let held as DeployLock.Held {
-            throw DeployFailure(kind: .locked, message: held.description)
         }
     }
 
@@ -136,7 +114,11 @@ enum Interruptible {
             sources.append(source)
         }
         defer { sources.forEach { $0.cancel() } }
-        return try await task.value
+        do {
+            return try await task.value
+        } catch is CancellationError {
+            throw DeployFailure(kind: .interrupted, message: "interrupted; the next apply converges from what is live")
+        }
     }
 }
 

@@ -13,42 +13,10 @@ struct ReleasesCommand: AsyncParsableCommand {
     func run() async throws {
         try await FailureReport.reporting {
             let spec = try options.loadSpec()
-            if options.chosenTarget(for: spec) == .kubernetes {
-                try await KubernetesCommands(options: options, spec: spec).releases(json: json)
-                return
-            }
-            let platform = try options.platform(for: spec)
-            let releases = try platform.history.all()
-            let current = try platform.history.current()
-            if json {
-                Terminal.out(try JSONCoding.encode(ReleaseHistoryReport(current: current?.id, releases: releases)))
-                return
-            }
-            guard !releases.isEmpty else {
-                Terminal.out("\(spec.name) has no releases yet; `orchestrate apply \(spec.name)` makes the first.")
-                return
-            }
-            var rows = [["", "RELEASE", "OUTCOME", "IMAGE", "SPEC", "CREATED", "BY", "NOTE"]]
-            for release in releases.reversed() {
-                rows.append([
-                    release.id == current?.id ? "*" : "", release.name, release.outcome.rawValue,
-                    Self.short(release.configuration.artifact.digest), Self.short(release.configuration.specHash),
-                    Timestamps.iso8601(release.createdAt), release.createdBy, release.message ?? "",
-                ])
-            }
-            Terminal.out(Table.render(rows))
+            let report = try await DeployTargets.using(try options.deployTarget(for: spec)) { try await $0.releases() }
+            Terminal.out(json ? report.json : report.text)
         }
     }
-
-    static func short(_ digest: String) -> String {
-        guard let colon = digest.firstIndex(of: ":") else { return digest }
-        return String(digest[...colon]) + digest[digest.index(after: colon)...].prefix(12)
-    }
-}
-
-struct ReleaseHistoryReport: Codable {
-    var current: Int?
-    var releases: [ReleaseRecord]
 }
 
 struct StatusCommand: AsyncParsableCommand {
@@ -63,29 +31,8 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         try await FailureReport.reporting {
             let spec = try options.loadSpec()
-            if options.chosenTarget(for: spec) == .kubernetes {
-                try await KubernetesCommands(options: options, spec: spec).status(json: json)
-                return
-            }
-            let platform = try options.platform(for: spec)
-            let live = try await platform.observe()
-            if json {
-                Terminal.out(try JSONCoding.encode(live))
-                return
-            }
-            let release = live.current.map { "\($0.name) (\(ReleasesCommand.short($0.configuration.artifact.digest)))" } ?? "none"
-            Terminal.out("\(spec.name) on \(platform.targetName): current release \(release)")
-            for component in live.components {
-                Terminal.out("  \(component.name): \(component.present ? "up" : "down") — \(component.detail)")
-            }
-            var rows = [["INSTANCE", "RELEASE", "STATE", "HEALTH", "RESTARTS", "ADDRESS"]]
-            for instance in live.instances {
-                let health = instance.healthy.map { $0 ? "healthy" : "unhealthy" } ?? "-"
-                rows.append([
-                    instance.name, "v\(instance.releaseID)", instance.state.rawValue, health, String(instance.restarts), instance.address,
-                ])
-            }
-            Terminal.out(live.instances.isEmpty ? "  no instances" : Table.render(rows))
+            let report = try await DeployTargets.using(try options.deployTarget(for: spec)) { try await $0.status() }
+            Terminal.out(json ? report.json : report.text)
         }
     }
 }
@@ -99,17 +46,22 @@ struct DownCommand: AsyncParsableCommand {
     func run() async throws {
         try await FailureReport.reporting {
             let spec = try options.loadSpec()
-            let platform = try options.platform(for: spec)
-            let lock = try options.lock(spec, command: "orchestrate down \(spec.name)")
-            defer { lock.release() }
-            try await platform.down(progress: Progress.reporter())
-            Terminal.out("\(spec.name): stopped; `orchestrate apply \(spec.name)` starts it again with its data")
+            let report = try await DeployTargets.using(try options.deployTarget(for: spec)) { target in
+                try await target.locked(command: "orchestrate down \(spec.name)") { try await target.down() }
+            }
+            Terminal.out(report.text)
         }
     }
 }
 
 /// Left-aligned columns, two spaces apart.
 enum Table {
+    /// `sha256:0123456789ab`: a digest short enough for a column.
+    static func short(_ digest: String) -> String {
+        guard let colon = digest.firstIndex(of: ":") else { return digest }
+        return String(digest[...colon]) + digest[digest.index(after: colon)...].prefix(12)
+    }
+
     static func render(_ rows: [[String]]) -> String {
         let widths = rows.reduce(into: [Int]()) { widths, row in
             for (index, cell) in row.enumerated() {

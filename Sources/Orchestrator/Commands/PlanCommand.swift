@@ -30,15 +30,9 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         try await FailureReport.reporting {
             let spec = try options.loadSpec()
-            if options.chosenTarget(for: spec) == .kubernetes {
-                try await planKubernetes(spec)
-                return
-            }
-            let platform = try options.platform(for: spec)
-            let desired = try platform.desired(binary: binary ?? DeployOptions.defaultBinary)
-            let plan = PlanBuilder.plan(
-                environment: spec.name, target: platform.targetName, desired: desired, live: try await platform.observe())
-            if let out { try JSONCoding.write(SavedPlan(plan: plan, options: options), toFile: out) }
+            let target = try options.deployTarget(for: spec, binary: binary, image: image)
+            let plan = try await DeployTargets.using(target) { try await $0.plan() }
+            if let out { try JSONCoding.write(SavedPlan(plan: plan, options: options, binary: binary), toFile: out) }
             if json {
                 Terminal.out(try JSONCoding.encode(plan))
             } else {
@@ -50,38 +44,42 @@ struct PlanCommand: AsyncParsableCommand {
     }
 }
 
-extension PlanCommand {
-    func planKubernetes(_ spec: EnvironmentSpec) async throws {
-        guard out == nil else {
-            throw DeployFailure(kind: .invalid, message: "--out is not available for the kubernetes target yet")
-        }
-        let plan = try await options.withKubernetes(spec) { client, target in
-            try await KubernetesPlanner.plan(
-                spec, client: client, target: target, image: image, templates: options.locations.templatesDirectory)
-        }
-        if json {
-            Terminal.out(try JSONCoding.encode(plan))
-        } else {
-            Terminal.out(PlanPrinter.text(plan, style: TextStyle(colors: Terminal.colorsOnStandardOutput)))
-        }
-        if detailedExitCode && plan.hasChanges { throw ExitCode(2) }
-    }
-}
-
 /// A plan file: the plan plus the options it was made with, so apply can rebuild the platform.
-struct SavedPlan: Codable {
+struct SavedPlan: Codable, Sendable {
     var plan: Plan
     var environment: String
     var stateDirectory: String
     var environmentsDirectory: String
     var templatesDirectory: String
+    /// The target and how it was reached, so that apply talks to the same one.
+    var target: String?
+    var kubeconfig: String?
+    var context: String?
+    var binary: String?
 
-    init(plan: Plan, options: DeployOptions) {
+    init(plan: Plan, options: DeployOptions, binary: String?) {
         self.plan = plan
         environment = options.environment
         stateDirectory = options.stateDirectory
         environmentsDirectory = options.locations.environmentsDirectory
         templatesDirectory = options.locations.templatesDirectory
+        target = options.target?.rawValue
+        kubeconfig = options.kubeconfig
+        context = options.context
+        self.binary = binary
+    }
+
+    /// The options the plan was made with, over those given to apply.
+    func options(_ given: DeployOptions) -> DeployOptions {
+        var options = given
+        options.environment = environment
+        options.stateDirectory = stateDirectory
+        options.locations.environmentsDirectory = environmentsDirectory
+        options.locations.templatesDirectory = templatesDirectory
+        options.target = target.flatMap(TargetsSpec.Name.init(rawValue:)) ?? given.target
+        options.kubeconfig = kubeconfig ?? given.kubeconfig
+        options.context = context ?? given.context
+        return options
     }
 }
 

@@ -14,8 +14,14 @@ struct LiveState: Codable, Sendable {
         var parts = components.map { "\($0.name)=\($0.present)" }
         parts.append("current=\(current?.id ?? 0)")
         parts += instances.map { "\($0.name)@\($0.releaseID)=\($0.state.rawValue)" }.sorted()
-        let digest = SHA256.hash(data: Array(parts.joined(separator: "\n").utf8))
-        return "sha256:" + digest.map { String(format: "%02x", $0) }.joined()
+        return Fingerprint.sha256(parts.joined(separator: "\n"))
+    }
+}
+
+/// `sha256:<hex>` of a text: how plans fingerprint the live state they were made against.
+enum Fingerprint {
+    static func sha256(_ text: String) -> String {
+        "sha256:" + SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
 

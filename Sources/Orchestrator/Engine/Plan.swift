@@ -7,6 +7,8 @@ struct Plan: Codable, Sendable {
     var changes: [Change]
     /// What a fleet-style platform applies; nil for a Kubernetes plan, which is applied object by object.
     var desired: DesiredState?
+    /// The image a Kubernetes plan deploys (a fleet plan's build is in `desired`).
+    var image: String?
     /// The live state this plan was computed against; `apply FILE` refuses if it moved.
     var liveFingerprint: String
     var createdAt: Date

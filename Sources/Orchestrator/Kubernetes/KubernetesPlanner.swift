@@ -24,9 +24,11 @@ struct KubernetesPlanner {
             templates: TemplateSet(directory: templates, files: DiskFiles()))
         let planner = KubernetesPlanner(
             client: client, namespace: target.namespace, instance: "\(spec.app.name)-\(spec.name)", force: force)
+        let (changes, fingerprint) = try await planner.plan(objects)
         return Plan(
-            environment: spec.name, target: "kubernetes (\(client.connection.context))", changes: try await planner.plan(objects),
-            desired: nil, liveFingerprint: "", createdAt: Date())
+            environment: spec.name, target: "kubernetes (\(client.connection.context))", changes: changes, desired: nil,
+            image: objects.first { $0.kind.kind == "Deployment" }.flatMap { PodTemplateReferences.image(of: $0.body) },
+            liveFingerprint: fingerprint, createdAt: Date())
     }
 
     /// The live object and the dry-run result of one rendered object.
@@ -39,7 +41,7 @@ struct KubernetesPlanner {
     /// Every object's GET and dry-run apply, every kind's list and the Deployment's revisions go
     /// out at once over the client's connections: the answers do not depend on each other, and in
     /// sequence they made plan twice as slow as `kubectl diff --server-side`.
-    func plan(_ objects: [DesiredObject]) async throws -> [Change] {
+    func plan(_ objects: [DesiredObject]) async throws -> (changes: [Change], fingerprint: String) {
         try await requireNamespace()
         let deployment = objects.first { $0.kind.kind == "Deployment" }
         async let releases = releases(of: deployment?.name)
@@ -98,7 +100,24 @@ struct KubernetesPlanner {
                 changes.append(Change(action: .remove, resource: "\(entry.kind.kind)/\(name)", detail: "no longer rendered", fields: []))
             }
         }
-        return changes
+        return (changes, Self.fingerprint(objects: objects, compared: compared, owned: owned, releases: retained))
+    }
+
+    /// What the plan was computed against: every object's resourceVersion (or its absence) and
+    /// the revisions with their verdicts. A saved plan is applied only while this is unchanged.
+    private static func fingerprint(objects: [DesiredObject], compared: [Compared], owned: [Owned], releases: [KubernetesRelease])
+        -> String
+    {
+        var lines = compared.map { "\(objects[$0.index].label) \(Field.string($0.live, "metadata", "resourceVersion") ?? "absent")" }
+        for entry in owned {
+            for item in entry.items {
+                lines.append(
+                    "\(entry.kind.kind)/\(Field.string(item, "metadata", "name") ?? "") \(Field.string(item, "metadata", "resourceVersion") ?? "")"
+                )
+            }
+        }
+        lines += releases.map { "revision \($0.revision) \($0.outcome ?? "unverified")" }
+        return Fingerprint.sha256(lines.sorted().joined(separator: "\n"))
     }
 
     private struct Owned: @unchecked Sendable {

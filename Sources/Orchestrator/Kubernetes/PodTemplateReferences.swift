@@ -24,4 +24,10 @@ enum PodTemplateReferences {
     static func template(of object: [String: Any]) -> [String: Any]? {
         Field.map(object, "spec", "template") ?? Field.map(object, "spec", "jobTemplate", "spec", "template")
     }
+
+    /// The first container's image of a Deployment, Job or ReplicaSet.
+    static func image(of object: [String: Any]) -> String? {
+        let containers = template(of: object).flatMap { Field.map($0, "spec")?["containers"] as? [[String: Any]] } ?? []
+        return containers.first?["image"] as? String
+    }
 }

@@ -1,0 +1,92 @@
+import Foundation
+import Manifests
+
+/// Kubernetes behind the deploy seam: plans by server-side dry run, applies in order under a
+/// Lease, and keeps its releases on the Deployment's ReplicaSets (see KubernetesDeployer).
+struct KubernetesDeployTarget: DeployTarget {
+    let spec: EnvironmentSpec
+    let client: KubernetesClient
+    let target: KubernetesTarget
+    let templates: String
+    /// The image to deploy; nil: the spec's repository, tag `unreleased`.
+    let image: String?
+    let forceConflicts: Bool
+    let stealLock: Bool
+
+    private var deployer: KubernetesDeployer {
+        KubernetesDeployer(
+            client: client, spec: spec, target: target, progress: Progress.reporter(), actor: DeployOptions.actor,
+            forceConflicts: forceConflicts, stealLock: stealLock)
+    }
+
+    private func objects(image: String) throws -> [DesiredObject] {
+        try DesiredObjects.render(spec, target: target, image: image, templates: TemplateSet(directory: templates, files: DiskFiles()))
+    }
+
+    func locked<Value: Sendable>(command: String, _ body: @Sendable () async throws -> Value) async throws -> Value {
+        try await deployer.locked(body)
+    }
+
+    func plan() async throws -> Plan {
+        try await KubernetesPlanner.plan(spec, client: client, target: target, image: image, templates: templates, force: forceConflicts)
+    }
+
+    func liveFingerprint() async throws -> String {
+        try await plan().liveFingerprint
+    }
+
+    func apply(_ plan: Plan) async throws -> TargetReport {
+        let image = plan.image ?? image ?? "\(spec.app.image):unreleased"
+        let revision = try await deployer.apply(try objects(image: image), removals: plan.changes, image: image)
+        return TargetReport(
+            text: "\(spec.name): revision \(revision) is live (\(image))",
+            json: try Self.json(["environment": spec.name, "revision": revision, "image": image]))
+    }
+
+    func rollback(to release: String?) async throws -> TargetReport {
+        let revision = try release.map(ReleaseNumber.parse)
+        let live = try await deployer.rollback(to: revision, objects: try objects(image: "\(spec.app.image):unreleased"))
+        return TargetReport(
+            text: "\(spec.name): rolled back; revision \(live) is live", json: try Self.json(["environment": spec.name, "revision": live]))
+    }
+
+    func releases() async throws -> TargetReport {
+        let history = deployer.history
+        let current = try await history.currentRevision()
+        let releases = try await history.releases()
+        let json = try Self.json(["current": current ?? NSNull(), "releases": releases.map(\.report)])
+        guard !releases.isEmpty else { return TargetReport(text: "\(spec.name) has no revisions yet", json: json) }
+        var rows = [["", "REVISION", "OUTCOME", "IMAGE", "SPEC", "DEPLOYED", "BY", "NOTE"]]
+        for release in releases {
+            rows.append([
+                release.revision == current ? "*" : "", String(release.revision), release.outcome ?? "-", release.image,
+                release.specHash.map(Table.short) ?? "-", release.deployedAt ?? "-", release.deployedBy ?? "-", release.note ?? "",
+            ])
+        }
+        return TargetReport(text: Table.render(rows), json: json)
+    }
+
+    func status() async throws -> TargetReport {
+        try await KubernetesStatus(client: client, spec: spec, namespace: target.namespace).report()
+    }
+
+    /// Stopping a Kubernetes environment means scaling it and its autoscaler, which belong to
+    /// the cluster's operators; orchestrate does not guess at it.
+    func down() async throws -> TargetReport {
+        throw DeployFailure(
+            kind: .invalid,
+            message:
+                "down stops the local target only; on Kubernetes scale the Deployment yourself (kubectl -n \(target.namespace) scale deployment/\(spec.app.name) --replicas=0, after removing its HorizontalPodAutoscaler); nothing was changed"
+        )
+    }
+
+    func close() async {
+        await client.shutdown()
+    }
+
+    static func json(_ object: [String: Any]) throws -> String {
+        String(
+            decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]),
+            as: UTF8.self)
+    }
+}
