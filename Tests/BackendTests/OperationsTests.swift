@@ -70,6 +70,41 @@ import Testing
         }
     }
 
+    /// SIGTERM with a request in flight (a webhook whose body is still arriving): the listener
+    /// closes at once, the request still gets its answer, then the process exits 0.
+    @Test func sigtermLetsARequestInFlightFinish() async throws {
+        let harness = try await BackendHarness()
+        try await harness.migrateDatabase()
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pet-backend").path
+        let port = LocalProcess.freePort()
+        var environment = harness.environment
+        environment["PORT"] = String(port)
+        environment["HOST"] = "127.0.0.1"
+        let process = try CleanProcess(binary, arguments: ["serve"], environment: environment, output: "/dev/null")
+        #expect(await LocalProcess.portOpens(port))
+        let connection = try RawHTTP(port: port)
+        // The connection is served (its first request answered) before the slow one starts.
+        connection.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(connection.receive { $0.contains("{\"status\":\"ok\"}") }.hasPrefix("HTTP/1.1 200"))
+        let body = #"{"id":820982911946154508,"email":"jon@example.com"}"#
+        let half = body.index(body.startIndex, offsetBy: body.count / 2)
+        connection.send(
+            "POST /webhooks/shopify/orders/create HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                + "X-Shopify-Hmac-Sha256: bm90LWEtc2lnbmF0dXJl\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body[..<half])
+        // Nothing the server sends says it has read the head; give its event loop a moment to.
+        try await Task.sleep(for: .milliseconds(200))
+        process.signal(SIGTERM)
+        // The listener closes first: new connections are refused while the request is open.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while LocalProcess.accepts(port), ContinuousClock.now < deadline { await Task.yield() }
+        #expect(!LocalProcess.accepts(port), "still accepting connections after SIGTERM")
+        connection.send(String(body[half...]))
+        let answer = connection.receive { $0.contains("\r\n\r\n") && $0.hasSuffix("}") }
+        // An unsigned webhook is refused; what matters is that it was answered at all.
+        #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer)")
+        #expect(await process.waitForExit(timeout: .seconds(15)) == 0)
+    }
+
     /// `/healthz` is answered in the channel pipeline; a pipelined request before it must still
     /// be answered first, and keep-alive must survive.
     @Test func livenessInThePipelineKeepsPipelinedOrder() async throws {

@@ -86,8 +86,8 @@ import Testing
         #expect(tags.contains("\"candidate\""))
     }
 
-    /// Runs the unpacked image with runc sharing the host network; falls back to chroot when runc
-    /// cannot run here (nested containers).
+    /// Runs the unpacked image with runc sharing the host network; where runc cannot run here
+    /// (nested containers) it falls back to chroot and records that as a known issue.
     private func expectImageAnswersHealth(bundle: String) async throws {
         let port = LocalProcess.freePort()
         let environment = [
@@ -111,14 +111,19 @@ import Testing
 
         let id = "orchestrate-test-\(port)"
         let runcRoot = scratch + "/runc"
-        var runner: LocalProcess? = nil
-        if let runc = LocalProcess.executable("runc", searching: ["/usr/sbin"]) {
-            runner = try LocalProcess(
-                name: "runc", command: runc, arguments: ["--root", runcRoot, "run", "-b", bundle, id], logPath: scratch + "/runc.log")
-        }
+        let runc = try #require(
+            LocalProcess.executable("runc", searching: ["/usr/sbin"]), "runc is not installed (scripts/test installs it)")
+        var runner = try LocalProcess(
+            name: "runc", command: runc, arguments: ["--root", runcRoot, "run", "-b", bundle, id], logPath: scratch + "/runc.log")
         var answered = await LocalProcess.portOpens(port, within: .seconds(10))
         if !answered {
-            runner?.stop()
+            // Where runc cannot run containers (nested in one that forbids it) the image is still
+            // checked, with chroot, and the test says so instead of passing as if runc had run it.
+            let log = (try? String(contentsOfFile: scratch + "/runc.log", encoding: .utf8)) ?? ""
+            withKnownIssue("runc could not run the image here; checked with chroot instead") {
+                Issue.record("runc: \(log.suffix(500))")
+            }
+            runner.stop()
             let chroot = try #require(LocalProcess.executable("chroot", searching: ["/usr/sbin"]))
             runner = try LocalProcess(
                 name: "chroot", command: "/usr/bin/env",
@@ -129,10 +134,8 @@ import Testing
             answered = await LocalProcess.portOpens(port, within: .seconds(10))
         }
         defer {
-            runner?.stop()
-            if let runc = LocalProcess.executable("runc", searching: ["/usr/sbin"]) {
-                _ = try? LocalPostgres.runBlocking(runc, ["--root", runcRoot, "delete", "--force", id])
-            }
+            runner.stop()
+            _ = try? LocalPostgres.runBlocking(runc, ["--root", runcRoot, "delete", "--force", id])
         }
         #expect(answered, "the unpacked image did not listen on \(port)")
         let url = try #require(URL(string: "http://127.0.0.1:\(port)/healthz"))
