@@ -7,32 +7,29 @@ import Testing
 #endif
 
 /// The engine on the local platform, end to end: real `orchestrate` processes deploying real
-/// `pet-backend` builds with their own PostgreSQL and Redis. One environment goes through a
-/// whole life: first apply, no-change plan, new build, failing builds, rollback, lock, a killed
-/// apply, saved plans, down.
+/// `pet-backend` builds with their own PostgreSQL and Redis, one scenario per test, each in an
+/// environment of its own.
 @Suite(.serialized) struct LocalDeployTests {
-    @Test func anEnvironmentsWholeLifeOnThisMachine() async throws {
+    @Test func aFirstApplyCreatesEverythingThenPlansNoChanges() async throws {
         let deployment = try LocalDeployment()
         defer { deployment.tearDown() }
-
-        // First plan: everything is to be created.
         let firstPlan = try await deployment.orchestrate(["plan", "--detailed-exitcode"])
         #expect(firstPlan.status == 2, "\(firstPlan.stderr)")
         #expect(firstPlan.stdout.contains("+ postgres") && firstPlan.stdout.contains("+ release"))
         #expect(firstPlan.stdout.contains("secret JWT_SECRET: (sensitive)"))
-
-        // First apply: two healthy instances answering.
-        let first = try await deployment.orchestrate(["apply"])
-        #expect(first.status == 0, "\(first.stderr)")
+        let first = try await deployment.firstApply()
         #expect(first.stdout.contains("v1 is live on 2 instance(s)"), "\(first.stdout)")
-        try await deployment.expectServing(release: 1, instances: 2)
-
-        // Nothing changed: exit 0.
         let unchanged = try await deployment.orchestrate(["plan", "--detailed-exitcode"])
         #expect(unchanged.status == 0, "\(unchanged.stdout)\(unchanged.stderr)")
         #expect(unchanged.stdout.contains("No changes"))
+        // No secret value appears in anything the commands print or record.
+        try await deployment.expectNoSecretValueShown(in: [firstPlan, first, unchanged])
+    }
 
-        // A new build: the plan shows the image change and apply rolls it out.
+    @Test func aNewBuildIsPlannedAndRolledOut() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
         let buildB = try deployment.newBuild("b")
         let changed = try await deployment.orchestrate(["plan", "--detailed-exitcode", "--binary", buildB])
         #expect(changed.status == 2)
@@ -40,8 +37,13 @@ import Testing
         let second = try await deployment.orchestrate(["apply", "--binary", buildB])
         #expect(second.status == 0, "\(second.stderr)")
         try await deployment.expectServing(release: 2, instances: 2)
+        try await deployment.expectNoSecretValueShown(in: [changed, second])
+    }
 
-        // A build that crash-loops: fails fast, rolls back to v2, exits 3 naming the instance and its log.
+    @Test func aCrashLoopingBuildFailsFastNamingItsLogAndIsRolledBack() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
         let crashing = try deployment.script(
             "crash", body: "echo 'fatal: cannot load the payment provider configuration' >&2\nexit 3")
         let started = ContinuousClock.now
@@ -51,41 +53,61 @@ import Testing
         #expect(crashed.stderr.contains("failed start-up: the process exited with status 3"), "\(crashed.stderr)")
         #expect(crashed.stderr.contains("fatal: cannot load the payment provider configuration"))
         #expect(crashed.stderr.range(of: "test-[0-9]+ failed", options: .regularExpression) != nil)
-        #expect(crashed.stderr.contains("rolled back to v2"))
-        try await deployment.expectServing(release: 4, instances: 2, digestOf: 2)
+        #expect(crashed.stderr.contains("rolled back to v1"))
+        try await deployment.expectServing(release: 3, instances: 2, digestOf: 1)
+        #expect(try await deployment.history().releases.map(\.outcome) == ["succeeded", "failed", "succeeded"])
+    }
 
-        // A build that starts but never becomes healthy (its database is unreachable): the
-        // detailed health check fails, rollback, exit 3.
+    /// A build that starts but never becomes healthy (its database is unreachable): the detailed
+    /// health check fails within the timeout, rollback, exit 3.
+    @Test func aBuildThatNeverBecomesHealthyIsRolledBack() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
         let unhealthy = try deployment.script(
             "unhealthy", body: "DATABASE_URL=postgres://nobody:x@127.0.0.1:1/none exec \(deployment.goodBuild) \"$@\"")
         let failedHealth = try await deployment.orchestrate(["apply", "--binary", unhealthy])
         #expect(failedHealth.status == 3, "\(failedHealth.stderr)")
         #expect(failedHealth.stderr.contains("failed GET /healthz/detailed: not healthy within 6s"), "\(failedHealth.stderr)")
-        try await deployment.expectServing(release: 6, instances: 2, digestOf: 2)
+        try await deployment.expectServing(release: 3, instances: 2, digestOf: 1)
+    }
 
-        // A release command (migrations) that fails: the release stops there, nothing else changes.
+    /// A release command (migrations) that fails: the release stops there, nothing else changes.
+    @Test func aFailingMigrationChangesNothingThatServes() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
         let brokenMigration = deployment.root + "/build-broken-migration.sh"
         try Data("#!/bin/sh\necho 'migration 004 failed: relation \"orders\" already exists' >&2\nexit 1\n".utf8)
             .write(to: URL(fileURLWithPath: brokenMigration))
         chmod(brokenMigration, 0o755)
         let failedMigration = try await deployment.orchestrate(["apply", "--binary", brokenMigration])
         #expect(failedMigration.status == 3, "\(failedMigration.stderr)")
-        #expect(failedMigration.stderr.contains("v7 failed before any instance changed"), "\(failedMigration.stderr)")
+        #expect(failedMigration.stderr.contains("v2 failed before any instance changed"), "\(failedMigration.stderr)")
         #expect(failedMigration.stderr.contains("migration 004 failed"))
-        try await deployment.expectServing(release: 6, instances: 2, digestOf: 2)
+        try await deployment.expectServing(release: 1, instances: 2)
+    }
 
-        // Roll back to a named release: v1's build and configuration.
+    @Test func aRollbackToANamedReleaseRestoresItsBuild() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
+        #expect(try await deployment.orchestrate(["apply", "--binary", try deployment.newBuild("b")]).status == 0)
         let rolledBack = try await deployment.orchestrate(["rollback", "--to", "v1"])
         #expect(rolledBack.status == 0, "\(rolledBack.stderr)")
-        try await deployment.expectServing(release: 8, instances: 2, digestOf: 1)
-        let history = try await deployment.history()
-        #expect(
-            history.releases.map(\.outcome) == [
-                "succeeded", "succeeded", "failed", "succeeded", "failed", "succeeded", "failed", "succeeded",
-            ])
+        try await deployment.expectServing(release: 3, instances: 2, digestOf: 1)
+        let unknown = try await deployment.orchestrate(["rollback", "--to", "v9"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("has no release v9; it has: v1, v2, v3"), "\(unknown.stderr)")
+        try await deployment.expectNoSecretValueShown(in: [rolledBack])
+    }
 
-        // A second apply while one runs is refused, naming the holder; killing the first leaves a
-        // state the next apply converges from.
+    /// A second apply while one runs is refused, naming the holder; killing the first leaves a
+    /// state the next apply converges from.
+    @Test func aSecondApplyIsRefusedAndAKilledOneLeavesAStateTheNextConvergesFrom() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
         let slow = try deployment.script("slow", body: "sleep 3\nexec \(deployment.goodBuild) \"$@\"")
         let background = try deployment.startInBackground(["apply", "--binary", slow])
         try await deployment.waitForLockHolder()
@@ -93,40 +115,58 @@ import Testing
         #expect(refused.status == 5, "\(refused.stderr)")
         #expect(refused.stderr.contains("is locked by `orchestrate apply test` by"), "\(refused.stderr)")
         #expect(refused.stderr.contains("(pid \(background.processIdentifier))"))
-        try await Task.sleep(for: .milliseconds(800))
+        try await deployment.waitForRelease(2, outcome: "in-progress")
         kill(background.processIdentifier, SIGKILL)
         background.waitUntilExit()
         let converged = try await deployment.orchestrate(["apply", "--binary", slow])
         #expect(converged.status == 0, "\(converged.stderr)")
         #expect(converged.stderr.contains("did not finish; continuing from the state it left"))
-        try await deployment.expectServing(release: 10, instances: 2, digestOf: 9)
-        #expect(try await deployment.history().releases.first { $0.id == 9 }?.outcome == "interrupted")
+        try await deployment.expectServing(release: 3, instances: 2, digestOf: 2)
+        #expect(try await deployment.history().releases.first { $0.id == 2 }?.outcome == "interrupted")
+    }
 
-        // Ctrl-C: the run stops after its current step, records the release as interrupted, exits 130.
+    /// Ctrl-C: the run stops after its current step, records the release as interrupted, exits
+    /// 130, and the next apply converges.
+    @Test func ctrlCStopsAfterTheCurrentStepAndTheNextApplyConverges() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
         let slower = try deployment.script("slower", body: "sleep 4\nexec \(deployment.goodBuild) \"$@\"")
         let interrupted = try deployment.startInBackground(["apply", "--binary", slower])
-        try await deployment.waitForLockHolder()
-        try await Task.sleep(for: .milliseconds(800))
+        try await deployment.waitForRelease(2, outcome: "in-progress")
         kill(interrupted.processIdentifier, SIGINT)
         interrupted.waitUntilExit()
         #expect(interrupted.terminationStatus == 130)
-        #expect(try await deployment.history().releases.first { $0.id == 11 }?.outcome == "interrupted")
+        #expect(try await deployment.history().releases.first { $0.id == 2 }?.outcome == "interrupted")
+        let converged = try await deployment.orchestrate(["apply", "--binary", slower])
+        #expect(converged.status == 0, "\(converged.stderr)")
+        try await deployment.expectServing(release: 3, instances: 2, digestOf: 2)
+    }
 
-        // A saved plan applies exactly; one made before the live state moved is refused.
-        let planFile = deployment.root + "/good.plan.json"
-        #expect(try await deployment.orchestrate(["plan", "--out", planFile]).status == 0)
+    /// A saved plan applies exactly; one made before the live state moved is refused; a corrupt
+    /// one is refused for what it is.
+    @Test func aSavedPlanAppliesExactlyAndAStaleOneIsRefused() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
+        let buildB = try deployment.newBuild("b")
+        let planFile = deployment.root + "/b.plan.json"
+        #expect(try await deployment.orchestrate(["plan", "--out", planFile, "--binary", buildB]).status == 0)
         let stalePlanFile = deployment.root + "/stale.plan.json"
         #expect(try await deployment.orchestrate(["plan", "--out", stalePlanFile, "--binary", buildB]).status == 0)
         let savedApply = try await deployment.orchestrate(["apply", planFile], withEnvironment: false)
         #expect(savedApply.status == 0, "\(savedApply.stderr)")
+        try await deployment.expectServing(release: 2, instances: 2)
         let stale = try await deployment.orchestrate(["apply", stalePlanFile], withEnvironment: false)
         #expect(stale.status == 6, "\(stale.stderr)")
         #expect(stale.stderr.contains("has changed since; plan again"))
+    }
 
-        // No secret value appears in anything the commands print or record.
-        try await deployment.expectNoSecretValueShown(in: [first, second, crashed, rolledBack, converged, firstPlan])
-
-        // down stops everything; data and history survive and apply brings it back.
+    /// down stops everything; data and history survive and apply brings it back.
+    @Test func downStopsEverythingAndApplyBringsItBackWithItsData() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
         let down = try await deployment.orchestrate(["down"])
         #expect(down.status == 0, "\(down.stderr)")
         #expect(LocalProcess.accepts(deployment.basePort) == false)
@@ -134,8 +174,9 @@ import Testing
         #expect(afterDown.status == 2 && afterDown.stdout.contains("+ postgres"))
         let back = try await deployment.orchestrate(["apply"])
         #expect(back.status == 0, "\(back.stderr)")
-        #expect(back.stderr.contains("converging instances to v12"), "\(back.stderr)")
-        try await deployment.expectServing(release: 12, instances: 2, digestOf: 1)
+        #expect(back.stderr.contains("converging instances to v1"), "\(back.stderr)")
+        try await deployment.expectServing(release: 1, instances: 2)
+        #expect(try await deployment.history().releases.count == 1)
     }
 
     /// A checkout the postgres user cannot reach (under /root, or a 0700 temporary folder): as

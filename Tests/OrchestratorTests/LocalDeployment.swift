@@ -14,8 +14,10 @@ final class LocalDeployment: @unchecked Sendable {
     var stateDirectory: String { root + "/.orchestrate" }
     /// The pet-backend built with the tests.
     let goodBuild: String
+    let replicas: Int
 
     init(replicas: Int = 2) throws {
+        self.replicas = replicas
         basePort = 21_000 + Int.random(in: 0..<400) * 100
         let base = try String(contentsOfFile: CommandRunner.repositoryRoot + "/environments/base.yaml", encoding: .utf8)
         let test = """
@@ -64,6 +66,23 @@ final class LocalDeployment: @unchecked Sendable {
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: note) {
             try await Task.sleep(for: .milliseconds(25))
         }
+    }
+
+    /// Until release `id` is recorded with `outcome` (an apply in the background got that far).
+    func waitForRelease(_ id: Int, outcome: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if try await history().releases.contains(where: { $0.id == id && $0.outcome == outcome }) { return }
+        }
+        Issue.record("release \(id) was never \(outcome)", sourceLocation: sourceLocation)
+    }
+
+    /// The first apply of a fresh environment: v1 live on its instances.
+    func firstApply(sourceLocation: SourceLocation = #_sourceLocation) async throws -> CommandRunner.Outcome {
+        let first = try await orchestrate(["apply"])
+        #expect(first.status == 0, "\(first.stderr)", sourceLocation: sourceLocation)
+        try await expectServing(release: 1, instances: replicas, sourceLocation: sourceLocation)
+        return first
     }
 
     /// The good build with bytes appended: runs the same, has another digest.
