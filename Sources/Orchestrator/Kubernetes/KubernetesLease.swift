@@ -70,6 +70,11 @@ final class KubernetesLease: @unchecked Sendable {
         _ = try? await client.send(.PUT, path, body: try Self.json(object), contentType: "application/json")
     }
 
+    /// Returns once renewing has stopped: released, or the lease found in someone else's hands.
+    func renewalsStopped() async {
+        await renewal?.value
+    }
+
     private func startRenewing() {
         let interval = max(durationSeconds / 3, 1)
         renewal = Task { [client, path, holder] in
