@@ -23,12 +23,30 @@ struct ReleaseRecord: Codable, Equatable, Sendable {
     var name: String { "v\(id)" }
 }
 
-extension Array where Element == ReleaseRecord {
+/// What every target's release history has in common, so that one rule picks where a
+/// rollback goes on all of them.
+protocol VersionedRelease {
+    associatedtype Configuration: Equatable
+    /// Increases with every release (a local release's id, a Kubernetes revision).
+    var number: Int { get }
+    /// nil for a release orchestrate never verified.
+    var verdict: ReleaseRecord.Outcome? { get }
+    /// What a rollback to it restores.
+    var configuration: Configuration { get }
+}
+
+extension ReleaseRecord: VersionedRelease {
+    var number: Int { id }
+    var verdict: Outcome? { outcome }
+}
+
+extension Array where Element: VersionedRelease {
     /// The newest successful release before `current` whose configuration differs from it: what
-    /// `rollback` returns to by default, skipping failed releases and no-op repeats.
-    func lastSuccessful(before current: ReleaseRecord?) -> ReleaseRecord? {
-        sorted { $0.id > $1.id }.first { release in
-            release.outcome == .succeeded && release.id < (current?.id ?? Int.max)
+    /// `rollback` returns to by default and what a failed release returns to, skipping failed
+    /// releases and no-op repeats.
+    func lastSuccessful(before current: Element?) -> Element? {
+        sorted { $0.number > $1.number }.first { release in
+            release.verdict == .succeeded && release.number < (current?.number ?? Int.max)
                 && release.configuration != current?.configuration
         }
     }

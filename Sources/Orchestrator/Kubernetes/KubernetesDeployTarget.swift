@@ -59,7 +59,7 @@ struct KubernetesDeployTarget: DeployTarget {
         var rows = [["", "REVISION", "OUTCOME", "IMAGE", "SPEC", "DEPLOYED", "BY", "NOTE"]]
         for release in releases {
             rows.append([
-                release.revision == current ? "*" : "", String(release.revision), release.outcome ?? "-", release.image,
+                release.revision == current ? "*" : "", String(release.revision), release.outcome?.rawValue ?? "-", release.image,
                 release.specHash.map(Table.short) ?? "-", release.deployedAt ?? "-", release.deployedBy ?? "-", release.note ?? "",
             ])
         }

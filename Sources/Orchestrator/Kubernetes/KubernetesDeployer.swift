@@ -68,7 +68,7 @@ struct KubernetesDeployer {
         guard let revision = try await history.currentRevision() else {
             throw DeployFailure(kind: .invalid, message: "the Deployment reports no revision after its rollout")
         }
-        try await history.mark(revision, outcome: "succeeded", note: nil, actor: actor, image: image)
+        try await history.mark(revision, outcome: .succeeded, note: nil, actor: actor, image: image)
         return revision
     }
 
@@ -98,7 +98,7 @@ struct KubernetesDeployer {
         let failed = try? await history.currentRevision()
         if let failed {
             try? await history.mark(
-                failed, outcome: "failed", note: "\(failure.instance) failed \(failure.check)", actor: actor, image: image)
+                failed, outcome: .failed, note: "\(failure.instance) failed \(failure.check)", actor: actor, image: image)
         }
         do {
             return try await rollBack(after: failed, failure: failure, objects: objects, history: history)
@@ -140,7 +140,7 @@ struct KubernetesDeployer {
                     message: "there is no revision \(revision); known: \(releases.map { String($0.revision) }.joined(separator: ", "))")
             }
         } else {
-            chosen = releases.lastSuccessful(excluding: current)
+            chosen = releases.lastSuccessful(before: releases.first { $0.revision == current })
         }
         guard let chosen else { throw DeployFailure(kind: .invalid, message: "there is no earlier successful revision to roll back to") }
         progress.step("rolling back to revision \(chosen.revision) (\(chosen.image))")
@@ -152,7 +152,7 @@ struct KubernetesDeployer {
         -> DeployFailure
     {
         let releases = try await history.releases()
-        guard let last = releases.lastSuccessful(excluding: failed) else {
+        guard let last = releases.lastSuccessful(before: releases.first { $0.revision == failed }) else {
             return DeployFailure(
                 kind: .rolledBack, message: "the rollout failed and there is no successful revision to return to\n\(failure)")
         }
@@ -188,7 +188,7 @@ struct KubernetesDeployer {
         try await waitForRollout()
         if checkingHealth { try await checkHealth() }
         guard let revision = try await history.currentRevision() else { return release.revision }
-        try await history.mark(revision, outcome: "succeeded", note: note, actor: actor, image: release.image)
+        try await history.mark(revision, outcome: .succeeded, note: note, actor: actor, image: release.image)
         return revision
     }
 

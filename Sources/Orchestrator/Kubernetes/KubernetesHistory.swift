@@ -6,18 +6,19 @@ struct KubernetesRelease: @unchecked Sendable {
     var replicaSet: String
     var image: String
     var specHash: String?
-    /// `succeeded`, `failed`, or nil for a revision orchestrate did not verify.
-    var outcome: String?
+    /// nil for a revision orchestrate did not verify.
+    var outcome: ReleaseRecord.Outcome?
     var note: String?
     var deployedBy: String?
     var deployedAt: String?
     /// The pod template, without the `pod-template-hash` label the controller adds.
     var template: [String: Any]
+    var templateHash: String
 
     var report: [String: Any] {
         var entry: [String: Any] = ["revision": revision, "replicaSet": replicaSet, "image": image]
         entry["specHash"] = specHash
-        entry["outcome"] = outcome
+        entry["outcome"] = outcome?.rawValue
         entry["note"] = note
         entry["deployedBy"] = deployedBy
         entry["deployedAt"] = deployedAt
@@ -25,11 +26,12 @@ struct KubernetesRelease: @unchecked Sendable {
     }
 }
 
-extension Array where Element == KubernetesRelease {
-    /// The newest revision orchestrate verified, other than `revision`: where a rollback goes.
-    func lastSuccessful(excluding revision: Int?) -> KubernetesRelease? {
-        filter { $0.outcome == "succeeded" && $0.revision != revision }.max { $0.revision < $1.revision }
-    }
+extension KubernetesRelease: VersionedRelease {
+    var number: Int { revision }
+    var verdict: ReleaseRecord.Outcome? { outcome }
+    /// The controller's hash of the pod template (its `pod-template-hash`), which names image
+    /// and configuration together.
+    var configuration: String { templateHash }
 }
 
 /// Release history on Kubernetes lives on the cluster: ReplicaSet revisions
@@ -71,6 +73,7 @@ struct KubernetesHistory {
             else { return nil }
             var metadata = template["metadata"] as? [String: Any] ?? [:]
             var labels = metadata["labels"] as? [String: Any] ?? [:]
+            let templateHash = labels["pod-template-hash"] as? String ?? Field.string(replicaSet, "metadata", "name") ?? ""
             labels["pod-template-hash"] = nil
             metadata["labels"] = labels
             template["metadata"] = metadata
@@ -79,17 +82,19 @@ struct KubernetesHistory {
                 revision: revision, replicaSet: Field.string(replicaSet, "metadata", "name") ?? "",
                 image: containers.first?["image"] as? String ?? "",
                 specHash: (metadata["annotations"] as? [String: Any])?["orchestrate.dev/spec-hash"] as? String,
-                outcome: annotations[Self.outcome] as? String, note: annotations[Self.note] as? String,
-                deployedBy: annotations[Self.deployedBy] as? String, deployedAt: annotations[Self.deployedAt] as? String, template: template
+                outcome: (annotations[Self.outcome] as? String).flatMap(ReleaseRecord.Outcome.init(rawValue:)),
+                note: annotations[Self.note] as? String,
+                deployedBy: annotations[Self.deployedBy] as? String, deployedAt: annotations[Self.deployedAt] as? String, template: template,
+                templateHash: templateHash
             )
         }.sorted { $0.revision > $1.revision }
     }
 
     /// Records on the revision's ReplicaSet how it went, who deployed it and when.
-    func mark(_ revision: Int, outcome: String, note: String?, actor: String, image: String) async throws {
+    func mark(_ revision: Int, outcome: ReleaseRecord.Outcome, note: String?, actor: String, image: String) async throws {
         guard let release = try await releases().first(where: { $0.revision == revision }) else { return }
         var annotations = [
-            Self.outcome: outcome, Self.deployedBy: actor, Self.deployedAt: Date().formatted(.iso8601), Self.image: image,
+            Self.outcome: outcome.rawValue, Self.deployedBy: actor, Self.deployedAt: Date().formatted(.iso8601), Self.image: image,
         ]
         if let note { annotations[Self.note] = note }
         try await client.annotate("\(collection)/\(release.replicaSet)", annotations, label: "replicasets/\(release.replicaSet)")

@@ -116,7 +116,7 @@ struct KubernetesPlanner {
                 )
             }
         }
-        lines += releases.map { "revision \($0.revision) \($0.outcome ?? "unverified")" }
+        lines += releases.map { "revision \($0.revision) \($0.outcome?.rawValue ?? "unverified")" }
         return Fingerprint.sha256(lines.sorted().joined(separator: "\n"))
     }
 
@@ -145,8 +145,8 @@ struct KubernetesPlanner {
             let release = releases.first(where: { $0.revision == current })
         else { return nil }
         switch release.outcome {
-        case "succeeded": return nil
-        case "failed":
+        case .succeeded: return nil
+        case .failed:
             return "revision \(current) failed its rollout\(release.note.map { " (\($0))" } ?? ""); apply rolls it out and checks it again"
         default: return "revision \(current) was never verified (an apply was interrupted?); apply checks it"
         }
