@@ -84,7 +84,8 @@ struct KubernetesHistory {
                 specHash: (metadata["annotations"] as? [String: Any])?["orchestrate.dev/spec-hash"] as? String,
                 outcome: (annotations[Self.outcome] as? String).flatMap(ReleaseRecord.Outcome.init(rawValue:)),
                 note: annotations[Self.note] as? String,
-                deployedBy: annotations[Self.deployedBy] as? String, deployedAt: annotations[Self.deployedAt] as? String, template: template,
+                deployedBy: annotations[Self.deployedBy] as? String, deployedAt: annotations[Self.deployedAt] as? String,
+                template: template,
                 templateHash: templateHash
             )
         }.sorted { $0.revision > $1.revision }
