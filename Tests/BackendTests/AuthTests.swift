@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import JWTKit
 import NIOCore
 import TestSupport
 import Testing
@@ -22,6 +23,37 @@ import Testing
             #expect(malformed.status == .unauthorized)
             let anonymous = try await client.execute(uri: "/api/designs", method: .get)
             #expect(try anonymous.json()["error"].flatMap { $0 as? [String: Any] }?["code"] as? String == "unauthenticated")
+        }
+    }
+
+    /// Validly signed tokens whose time claims are absurd: refused with 401, and the process
+    /// lives on (an `exp` of 1e21 trapped converting the remembered lifetime to a Duration).
+    @Test func signedTokensWithAbsurdTimesAreRefusedNotACrash() async throws {
+        let clerk = try await StubServer(routes: ["/v1/jwks": (.ok, ClerkKeys.jwks)])
+        let harness = try await BackendHarness(["CLERK_JWKS_URL": clerk.url + "/v1/jwks", "CLERK_SECRET_KEY": "sk_test_abcdef"])
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: BackendHarness.jwtSecret), digestAlgorithm: .sha256)
+        func own(exp: Date, iat: Date = Date()) async throws -> String {
+            try await keys.sign(
+                TokenService.AccessClaims(
+                    sub: .init(value: "alice"), iss: .init(value: TokenService.issuer), exp: .init(value: exp), iat: .init(value: iat)))
+        }
+        let far = Date(timeIntervalSince1970: 1e21)
+        let tokens = [
+            try await own(exp: far),
+            try await own(exp: Date().addingTimeInterval(48 * 3600)),
+            try await own(exp: Date().addingTimeInterval(3000), iat: Date().addingTimeInterval(2400)),
+            try await ClerkKeys.sessionToken(user: "user_2abc", expires: far),
+            try await ClerkKeys.sessionToken(user: "user_2abc", expires: Date().addingTimeInterval(30 * 24 * 3600)),
+        ]
+        try await harness.withApp { client, _ in
+            for token in tokens {
+                let response = try await client.execute(uri: "/api/designs", method: .get, headers: .bearer(token, json: false))
+                #expect(response.status == .unauthorized, "a token with absurd times was accepted: \(response.text)")
+            }
+            let good = try await BackendHarness.accessToken(for: "alice")
+            let after = try await client.execute(uri: "/api/designs", method: .get, headers: .bearer(good, json: false))
+            #expect(after.status == .ok, "\(after.text)")
         }
     }
 

@@ -25,11 +25,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 switch TokenService.algorithm(of: token) {
                 case "HS256":
                     let claims = try await tokens.verifyAccess(token)
-                    verified.set(token, claims.sub.value, expires: .now + .seconds(claims.exp.value.timeIntervalSinceNow))
+                    verified.set(token, claims.sub.value, expires: .now + TokenTimes.remembered(until: claims.exp.value))
                     context.userID = claims.sub.value
                 case "RS256":
                     let claims = try await clerk.verify(token)
-                    verified.set(token, claims.sub.value, expires: .now + .seconds(claims.exp.value.timeIntervalSinceNow))
+                    verified.set(token, claims.sub.value, expires: .now + TokenTimes.remembered(until: claims.exp.value))
                     context.userID = claims.sub.value
                 default: throw APIError(.unauthorized, code: "invalid_token", "the token is not a JWT this service accepts")
                 }

@@ -12,11 +12,17 @@ actor ClerkVerifier {
         var sub: SubjectClaim
         var exp: ExpirationClaim
         var nbf: NotBeforeClaim?
+        var iat: IssuedAtClaim?
         var azp: String?
+
+        /// Clerk's session tokens live 60 s by default; a JWT template can make them longer,
+        /// but nothing a browser session uses lives beyond a day.
+        static let maximumLifetime: TimeInterval = 24 * 3600
 
         func verify(using algorithm: some JWTAlgorithm) async throws {
             try exp.verifyNotExpired(currentDate: Date().addingTimeInterval(-5))
             try nbf?.verifyNotBefore(currentDate: Date().addingTimeInterval(5))
+            try TokenTimes.check(exp: exp, iat: iat, nbf: nbf, maximumLifetime: Self.maximumLifetime)
         }
     }
 

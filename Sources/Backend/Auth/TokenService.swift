@@ -16,6 +16,7 @@ struct TokenService: Sendable {
 
         func verify(using algorithm: some JWTAlgorithm) async throws {
             try exp.verifyNotExpired()
+            try TokenTimes.check(exp: exp, iat: iat, nbf: nil, maximumLifetime: TokenService.accessLifetime)
             guard iss.value == TokenService.issuer else {
                 throw JWTError.claimVerificationFailure(failedClaim: iss, reason: "wrong issuer")
             }
@@ -30,6 +31,7 @@ struct TokenService: Sendable {
 
         func verify(using algorithm: some JWTAlgorithm) async throws {
             try exp.verifyNotExpired()
+            try TokenTimes.check(exp: exp, iat: nil, nbf: nil, maximumLifetime: TokenService.refreshLifetime)
         }
     }
 
