@@ -145,7 +145,21 @@ import Testing
         (#"{"document":{}}"#, "the field `name` is required"),
         (#"{"name":"x","document":[1,2]}"#, "`document` must be a JSON object"),
         (#"[1]"#, "the request body must be a JSON object"),
-        (#"{"name":"","document":{}}"#, "`name` must be 1 to 200 characters"),
+        (#"{"name":"","document":{}}"#, "`name` must be 1 to 200 characters (Unicode code points)"),
+        // 200 letters with a combining accent: 200 characters to Swift, 400 code points to
+        // PostgreSQL's CHECK (char_length(name) <= 200), which answered 500.
+        (
+            #"{"name":""# + String(repeating: "e\u{301}", count: 200) + #"","document":{}}"#,
+            "`name` must be 1 to 200 characters (Unicode code points)"
+        ),
+        (
+            #"{"name":""# + String(repeating: "👨\u{200D}👩\u{200D}👧\u{200D}👦", count: 30) + #"","document":{}}"#,
+            "`name` must be 1 to 200 characters (Unicode code points)"
+        ),
+        (
+            #"{"name":""# + String(repeating: "🇫🇷", count: 101) + #"","document":{}}"#,
+            "`name` must be 1 to 200 characters (Unicode code points)"
+        ),
     ])
     func badBodiesGetA400ThatSaysWhy(body: String, message: String) async throws {
         let alice = try await BackendHarness.accessToken(for: "alice")

@@ -28,6 +28,15 @@ struct RequestIdentityMiddleware: RouterMiddleware {
         } catch {
             let attributed = error as? AttributedError
             let underlying = attributed?.underlying ?? error
+            if let constraint = ConstraintViolation.constraint(in: underlying) {
+                context.logger.warning("the database refused a write validation let through", metadata: ["constraint": .string(constraint)])
+                response = APIError.jsonResponse(
+                    status: .badRequest, code: "invalid_request", message: "the request breaks a rule of the stored data (\(constraint))",
+                    requestID: requestID)
+                response.headers[.requestID] = requestID
+                Self.logAccess(context.logger, method: request.method, path: request.uri.path, status: response.status, since: started)
+                return response
+            }
             context.logger.error("unhandled error", metadata: ["error": .string(String(reflecting: type(of: underlying)))])
             await reporter?.report(underlying, request: request, requestID: requestID, userID: attributed?.userID ?? context.userID)
             response = APIError.jsonResponse(

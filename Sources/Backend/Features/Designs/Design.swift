@@ -76,7 +76,11 @@ struct DesignInput: Decodable, StrictlyDecodable, Sendable {
     func validated() throws -> DesignInput {
         var copy = self
         copy.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(copy.name.count) else { throw APIError.badRequest("`name` must be 1 to 200 characters") }
+        // Counted as PostgreSQL's char_length counts (code points), not as Swift's grapheme
+        // clusters: an accented letter written with a combining mark is two, a family emoji seven.
+        guard (1...200).contains(copy.name.unicodeScalars.count) else {
+            throw APIError.badRequest("`name` must be 1 to 200 characters (Unicode code points)")
+        }
         guard case .object = document else { throw APIError.badRequest("`document` must be a JSON object") }
         if name.containsNUL || document.containsNUL || privateNotes?.containsNUL == true {
             throw APIError.badRequest("text must not contain the NUL character (\\u0000)")
