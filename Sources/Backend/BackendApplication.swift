@@ -47,10 +47,10 @@ struct BackendApplication: Sendable {
         }
 
         let router = Router(context: AppRequestContext.self)
-        router.add(middleware: RequestIdentityMiddleware(reporter: reporter))
-        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         let policy = ResponsePolicy(
             allowedOrigins: Set(configuration.corsOrigins), strictTransportSecurity: configuration.runtime == .production)
+        router.add(middleware: RequestIdentityMiddleware(reporter: reporter, policy: policy))
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.add(middleware: ResponsePolicyMiddleware(policy: policy))
         HealthRoutes(
             pools: pools, redis: redis, redisRequired: false, queue: queue, migrator: Migrator(pools: pools, logger: logger),

@@ -223,6 +223,51 @@ import Testing
             #expect(plain.headers[.xFrameOptions] == "DENY")
         }
     }
+
+    /// Every error carries the security headers and, for an allowed origin, the CORS headers (a
+    /// browser cannot read an error without them); an unknown route has the JSON error shape.
+    @Test func errorsCarryTheSecurityAndCORSHeaders() async throws {
+        let alice = try await BackendHarness.accessToken(for: "alice")
+        let origin = "https://harnesshe.ro"
+        try await harness.withApp(on: .live) { client, _ in
+            let requests: [(String, HTTPRequest.Method, HTTPFields, ByteBuffer?, HTTPResponse.Status)] = [
+                (
+                    "/api/designs", .post, [.authorization: "Bearer \(alice)", .contentType: "application/json"], ByteBuffer(string: "{"),
+                    .badRequest
+                ),
+                ("/api/designs", .get, [.authorization: "Bearer not.a.jwt"], nil, .unauthorized),
+                ("/api/designs", .options, [.accessControlRequestMethod: "POST"], nil, .noContent),
+                ("/no/such/route", .get, [:], nil, .notFound),
+                (
+                    "/api/designs", .post, [.authorization: "Bearer \(alice)", .contentType: "application/json"],
+                    ByteBuffer(string: #"{"name":"x","document":{"blob":""# + String(repeating: "a", count: 2_000_000) + "\"}}"),
+                    .contentTooLarge
+                ),
+                ("/healthz", .get, [:], nil, .ok),
+            ]
+            for (path, method, headers, body, status) in requests {
+                var fields = headers
+                fields[.origin] = origin
+                let response = try await client.execute(uri: path, method: method, headers: fields, body: body)
+                #expect(response.status == status, "\(method) \(path)")
+                #expect(response.headers[.xContentTypeOptions] == "nosniff", "\(method) \(path): \(response.headers)")
+                #expect(response.headers[.xFrameOptions] == "DENY", "\(method) \(path)")
+                #expect(response.headers[.contentSecurityPolicy] != nil, "\(method) \(path)")
+                #expect(response.headers[.referrerPolicy] == "no-referrer", "\(method) \(path)")
+                if path != "/healthz" {
+                    #expect(response.headers[.accessControlAllowOrigin] == origin, "\(method) \(path): \(response.headers)")
+                }
+            }
+            let denied = try await client.execute(
+                uri: "/api/designs", method: .options, headers: [.origin: "https://evil.example", .accessControlRequestMethod: "POST"])
+            #expect(denied.status == .forbidden)
+            #expect(denied.headers[.xContentTypeOptions] == "nosniff")
+            let unknown = try await client.execute(uri: "/no/such/route", method: .get)
+            let error = try unknown.json()["error"] as? [String: Any]
+            #expect(error?["code"] as? String == "not_found", "\(unknown.text)")
+            #expect((error?["requestId"] as? String)?.isEmpty == false)
+        }
+    }
 }
 
 /// Found by the schemathesis fuzz pass: PostgreSQL cannot store NUL in text or jsonb.

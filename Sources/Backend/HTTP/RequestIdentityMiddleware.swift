@@ -11,6 +11,8 @@ struct RequestIdentityMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let reporter: ErrorReporter?
+    /// Applied to the 500s made here, which no inner middleware sees.
+    var policy: ResponsePolicy? = nil
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws
         -> Response
@@ -33,6 +35,7 @@ struct RequestIdentityMiddleware: RouterMiddleware {
                 response = APIError.jsonResponse(
                     status: .badRequest, code: "invalid_request", message: "the request breaks a rule of the stored data (\(constraint))",
                     requestID: requestID)
+                policy?.apply(to: &response.headers, origin: request.headers[.origin])
                 response.headers[.requestID] = requestID
                 Self.logAccess(context.logger, method: request.method, path: request.uri.path, status: response.status, since: started)
                 return response
@@ -43,6 +46,7 @@ struct RequestIdentityMiddleware: RouterMiddleware {
                 status: .internalServerError, code: "internal_error",
                 message: "something went wrong; quote the request id when reporting it",
                 requestID: requestID)
+            policy?.apply(to: &response.headers, origin: request.headers[.origin])
         }
         response.headers[.requestID] = requestID
         Self.logAccess(context.logger, method: request.method, path: request.uri.path, status: response.status, since: started)

@@ -17,10 +17,12 @@ struct HealthRoutes: Sendable {
     /// The liveness answer is a constant: prepared once, not encoded per request.
     static let livenessBody = ByteBuffer(string: "{\"status\":\"ok\"}")
 
+    /// Answered before any middleware runs (in the pipeline or ahead of the router), so it
+    /// carries the security headers itself.
     static func liveness() -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: .init(byteBuffer: livenessBody))
+        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
+        ResponsePolicy.applySecurityHeaders(to: &headers)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: livenessBody))
     }
 
     func register(on router: Router<AppRequestContext>) {
