@@ -67,7 +67,7 @@ struct BackendApplication: Sendable {
                 RateLimitMiddleware(
                     limiter: RateLimiter(
                         redis: $0, prefix: configuration.redisPrefix, limit: configuration.rateLimitPerMinute, period: .seconds(60)),
-                    metrics: metrics, trustedClientIPHeader: configuration.trustedClientIPHeader)
+                    metrics: metrics, scope: .clientAddress, trustedClientIPHeader: configuration.trustedClientIPHeader)
             } : nil
         let webhooks = router.group()
         if let limiter { webhooks.add(middleware: limiter) }
@@ -76,8 +76,13 @@ struct BackendApplication: Sendable {
             maxBodyBytes: configuration.maxBodyBytes
         ).register(on: webhooks)
         let verified = VerifiedTokens()
-        let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: tokens, clerk: clerk, verified: verified))
+        let api = router.group("api")
         if let limiter { api.add(middleware: limiter) }
+        api.add(middleware: AuthenticationMiddleware(tokens: tokens, clerk: clerk, verified: verified))
+        if var perUser = limiter {
+            perUser.scope = .user
+            api.add(middleware: perUser)
+        }
         let cache = DesignCache(
             redis: configuration.enableCache ? redis : nil, prefix: configuration.redisPrefix, ttlSeconds: configuration.redisTTLSeconds,
             near: configuration.nearCacheMilliseconds > 0 ? NearCache(lifetime: .milliseconds(configuration.nearCacheMilliseconds)) : nil,

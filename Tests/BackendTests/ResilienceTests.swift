@@ -89,4 +89,18 @@ import Testing
             #expect(String(decoding: backend.metrics.render(), as: UTF8.self).contains("rate_limit_rejections_total 2"))
         }
     }
+
+    /// The client's address is limited before its token is checked: bad tokens count, and a
+    /// client over its limit gets 429 (no signature verified) rather than another 401.
+    @Test func badTokensAreLimitedBeforeTheyAreVerified() async throws {
+        let harness = try await BackendHarness(["RATE_LIMIT_PER_MINUTE": "3"])
+        try await harness.withApp { client, _ in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<5 {
+                let response = try await client.execute(uri: "/api/designs", method: .get, headers: .bearer("not.a.jwt", json: false))
+                statuses.append(response.status)
+            }
+            #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests])
+        }
+    }
 }
