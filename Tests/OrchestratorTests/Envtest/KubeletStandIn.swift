@@ -39,6 +39,8 @@ final class KubeletStandIn: Sendable {
         var jobs: [String: PodBehavior] = [:]
         /// Pods whose status was written: their image, by uid.
         var written: [String: String] = [:]
+        /// Bumped when a behaviour changes: a status chosen under an older one is not final.
+        var behaviorVersion = 0
         var nextAddress = 0
     }
 
@@ -67,6 +69,7 @@ final class KubeletStandIn: Sendable {
         state.withLock { state in
             state.serving[image] = behavior
             state.written = state.written.filter { $0.value != image }
+            state.behaviorVersion += 1
         }
     }
 
@@ -110,12 +113,14 @@ final class KubeletStandIn: Sendable {
                 _ = try await client.send(.POST, path + "/binding", body: Self.json(binding), contentType: "application/json")
                 continue
             }
-            guard state.withLock({ $0.written[uid] == nil }) else { continue }
+            guard let version = state.withLock({ $0.written[uid] == nil ? $0.behaviorVersion : nil }) else { continue }
             var updated = pod
             updated["status"] = try status(of: pod, name: name)
             let answer = try await client.send(.PUT, path + "/status", body: Self.json(updated), contentType: "application/json")
             let image = (Field.map(pod, "spec")?["containers"] as? [[String: Any]])?.first?["image"] as? String ?? ""
-            if answer.status == .ok { state.withLock { $0.written[uid] = image } }
+            // A behaviour changed while this status was written (the test switched the image to
+            // serve, say): leave the pod for the next tick to write again.
+            if answer.status == .ok { state.withLock { if $0.behaviorVersion == version { $0.written[uid] = image } } }
         }
     }
 
