@@ -146,6 +146,8 @@ import Testing
         (#"{"name":"x","document":[1,2]}"#, "`document` must be a JSON object"),
         (#"[1]"#, "the request body must be a JSON object"),
         (#"{"name":"","document":{}}"#, "`name` must be 1 to 200 characters (Unicode code points)"),
+        (#"{"name":"x","document":{},}"#, "the request body is not valid JSON (a trailing comma)"),
+        (#"{"name":"x","document":{"a":[1, ]}}"#, "the request body is not valid JSON (a trailing comma)"),
         // 200 letters with a combining accent: 200 characters to Swift, 400 code points to
         // PostgreSQL's CHECK (char_length(name) <= 200), which answered 500.
         (

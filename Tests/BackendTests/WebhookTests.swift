@@ -44,6 +44,40 @@ import Testing
 
     /// Through the queue: accepted once, acknowledged again on replay, processed once, and the
     /// order read back from the Shopify Admin API with the access token.
+    /// A rejected request cannot make the service store more than a bounded amount.
+    @Test func aRejectedWebhookStoresBoundedHeaders() async throws {
+        let harness = try await BackendHarness()
+        let huge = String(repeating: "x", count: 30_000)
+        try await harness.withApp { client, _ in
+            var headers = Self.headers(id: huge, signature: "unsigned")
+            headers[.shopifyShopDomain] = huge
+            let response = try await client.execute(
+                uri: "/webhooks/shopify/orders/create", method: .post, headers: headers, body: ByteBuffer(string: Self.order))
+            #expect(response.status == .unauthorized)
+        }
+        let lengths = try await harness.query("SELECT length(webhook_id) + length(shop_domain) FROM webhook_logs")
+        #expect(lengths.compactMap { Int($0) }.allSatisfy { $0 <= 402 }, "\(lengths)")
+        let actors = try await harness.query("SELECT length(actor) FROM audit_log")
+        #expect(actors.compactMap { Int($0) }.allSatisfy { $0 <= 220 }, "\(actors)")
+    }
+
+    /// A signed order whose total cannot be stored is refused (422) before it is acknowledged,
+    /// instead of acknowledged and then failing in the queue forever.
+    @Test func anOrderWhoseTotalCannotBeStoredIsRefusedBeforeItIsAcknowledged() async throws {
+        let harness = try await BackendHarness()
+        try await harness.withApp { client, _ in
+            for (index, total) in ["1e30", "inf", "0x1p3", "12345678901.00"].enumerated() {
+                let body = Self.order.replacingOccurrences(of: "59.90", with: total)
+                let response = try await client.execute(
+                    uri: "/webhooks/shopify/orders/create", method: .post,
+                    headers: Self.headers(id: "bad-total-\(index)", signature: Self.signature(body)), body: ByteBuffer(string: body))
+                #expect(response.status == .unprocessableContent, "\(total): \(response.text)")
+                #expect(response.text.contains("total_price"))
+            }
+        }
+        #expect(try await harness.query("SELECT count(*) FROM processed_webhooks") == ["0"])
+    }
+
     @Test func replayedWebhookIsAcknowledgedAndProcessedOnce() async throws {
         let shopify = try await StubServer(routes: [
             "/admin/api/2024-01/orders/820982911946154508.json": (

@@ -23,6 +23,7 @@ enum JSONBody {
         } catch {
             throw APIError.badRequest("the request body is not valid JSON")
         }
+        if hasTrailingComma(data) { throw APIError.badRequest("the request body is not valid JSON (a trailing comma)") }
         try checkKeys(object, allowed: T.allowedKeys)
         do {
             let decoder = JSONDecoder()
@@ -31,6 +32,34 @@ enum JSONBody {
         } catch let error as DecodingError {
             throw APIError.badRequest(describe(error))
         }
+    }
+
+    /// Foundation's parser accepts `{"a":1,}` and `[1,]`, which JSON (RFC 8259) does not; a
+    /// comma followed, outside strings, by only whitespace and a closing bracket.
+    static func hasTrailingComma(_ data: Data) -> Bool {
+        var inString = false
+        var escaped = false
+        var pendingComma = false
+        for byte in data {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): continue
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): if pendingComma { return true }
+            case UInt8(ascii: "\""): inString = true
+            default: break
+            }
+            pendingComma = byte == UInt8(ascii: ",")
+        }
+        return false
     }
 
     private static func checkKeys(_ object: Any, allowed: Set<String>) throws {

@@ -46,7 +46,7 @@ struct JobHandlers: Sendable {
                 order = fetched
             }
             if let orderID = Self.int64(order["id"]) {
-                let total = (order["total_price"] as? String).flatMap { Double($0) == nil ? nil : $0 }
+                let total = ShopifyOrder.storableTotal(order["total_price"])
                 let currency = order["currency"] as? String
                 let shop = order["shop_domain"] as? String
                 let json = String(decoding: try JSONSerialization.data(withJSONObject: order), as: UTF8.self)

@@ -22,11 +22,13 @@ struct ShopifyWebhookRoutes: Sendable {
         guard let secret else {
             throw APIError(.serviceUnavailable, code: "webhooks_not_configured", "SHOPIFY_WEBHOOK_SECRET is not set on this service")
         }
-        let topic = context.parameters.getCatchAll().joined(separator: "/")
+        // What a request can make us store is bounded before anything is stored: a rejected
+        // request's headers could otherwise put 30 kB each into the logs.
+        let topic = Self.bounded(context.parameters.getCatchAll().joined(separator: "/"))
         let body = try await JSONBody.data(request, limit: maxBodyBytes)
-        let shop = request.headers[.shopifyShopDomain]
+        let shop = request.headers[.shopifyShopDomain].map(Self.bounded)
         guard let signature = request.headers[.shopifyHmac], MessageSignature.isValid(base64: signature, for: body, secret: secret) else {
-            await log(webhookID: request.headers[.shopifyWebhookID] ?? "-", topic: topic, shop: shop, outcome: "rejected")
+            await log(webhookID: Self.bounded(request.headers[.shopifyWebhookID] ?? "-"), topic: topic, shop: shop, outcome: "rejected")
             await audit.record(
                 actor: "shopify:\(shop ?? "unknown")", action: "webhook.signature_rejected", subject: topic, requestID: context.requestID)
             throw APIError(.unauthorized, code: "invalid_signature", "the X-Shopify-Hmac-Sha256 header does not match the body")
@@ -34,8 +36,14 @@ struct ShopifyWebhookRoutes: Sendable {
         guard let webhookID = request.headers[.shopifyWebhookID], !webhookID.isEmpty, webhookID.count <= 200 else {
             throw APIError.badRequest("the X-Shopify-Webhook-Id header is required")
         }
-        guard (try? JSONSerialization.jsonObject(with: body)) is [String: Any] else {
+        guard let document = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
             throw APIError.badRequest("the webhook body is not a JSON object")
+        }
+        // Checked before acknowledging: an order whose total cannot be stored would be
+        // acknowledged and then fail in the queue forever.
+        if topic.hasPrefix("orders/"), let problem = ShopifyOrder.problem(in: document) {
+            await log(webhookID: webhookID, topic: topic, shop: shop, outcome: "invalid")
+            throw APIError(.unprocessableContent, code: "invalid_webhook_payload", problem)
         }
         let payload = String(decoding: body, as: UTF8.self)
         if payload.contains("\\u0000") {
@@ -73,6 +81,11 @@ struct ShopifyWebhookRoutes: Sendable {
         } catch {
             logger.error("cannot write the webhook log", metadata: ["error": "\(String(reflecting: type(of: error)))"])
         }
+    }
+
+    /// At most 200 characters of a header or path a client chose.
+    static func bounded(_ text: String) -> String {
+        text.count <= 200 ? text : String(text.prefix(200)) + "…"
     }
 
     static func acknowledgement(_ status: String) -> Response {
