@@ -13,6 +13,26 @@ import Testing
         return errors.first
     }
 
+    /// Oversized numbers trapped (an overflowing multiplication, exit 132) in validate, render
+    /// and plan; each is now an error at its place.
+    @Test(arguments: [
+        (
+            "deploy: { releaseCommandTimeout: 99999999999999999d }", "deploy.releaseCommandTimeout", 34,
+            "is longer than any setting here can use"
+        ),
+        ("redis: { maxMemory: 99999999999999gb }", "redis.maxMemory", 21, "is more memory than any machine has"),
+        ("resources: { limits: { memory: 99999999999Ti } }", "resources.limits.memory", 32, "is more memory than any machine has"),
+        ("resources: { limits: { cpu: 99999999999999999999 } }", "resources.limits.cpu", 29, "is more CPU than any machine has"),
+        ("scaling: { replicas: { min: 2, max: 9223372036854775807 } }", "scaling.replicas.max", 37, "is beyond any value this spec takes"),
+        ("database: { pool: { max: -9223372036854775808 } }", "database.pool.max", 26, "is beyond any value this spec takes"),
+    ])
+    func oversizedNumbersAreErrorsNotTraps(line: String, path: String, column: Int, message: String) throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\n\(line)\n")))
+        #expect(error.location == .at(file, 2, column))
+        #expect(error.path == path)
+        #expect(error.message.contains(message), "\(error.message)")
+    }
+
     @Test func misspeltKeyGetsTheClosestValidName() throws {
         let error = try #require(single(SpecFixtures.errors("extends: base\ndeploy:\n  maxUnavailabel: 1\n")))
         #expect(error.location == .at(file, 3, 3))

@@ -9,9 +9,16 @@ extension String: SpecReadable {
 }
 
 extension Int: SpecReadable {
+    static let maximum = 1_000_000_000
+
     static func read(_ node: SpecNode, at path: String, in context: ReadContext) -> Int? {
         switch node.value {
-        case .integer(let number): return number
+        case .integer(let number) where (-maximum...maximum).contains(number): return number
+        case .integer(let number):
+            // Bounded so that products of two settings (instances × pool size) cannot overflow.
+            context.error(
+                "\(number) is beyond any value this spec takes (at most \(maximum))", at: node.location, path: path,
+                fix: "write the real value")
         case .string(let text) where Int(text) != nil:
             context.error(
                 "expected an integer, found the quoted string \"\(text)\"", at: node.location, path: path,

@@ -11,6 +11,10 @@ public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     public static func < (lhs: ByteSize, rhs: ByteSize) -> Bool { lhs.bytes < rhs.bytes }
 
+    /// 1 PiB: beyond any machine, and far enough from Int64's limit that sums and products of
+    /// sizes computed from the spec cannot overflow.
+    static let maximumBytes: Int64 = 1 << 50
+
     static let kubernetesUnits: [(suffix: String, factor: Int64)] = [
         ("Ki", 1 << 10), ("Mi", 1 << 20), ("Gi", 1 << 30), ("Ti", 1 << 40),
         ("k", 1_000), ("M", 1_000_000), ("G", 1_000_000_000), ("T", 1_000_000_000_000),
@@ -26,7 +30,11 @@ public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible 
             return .failure(UnitError("`\(text)` has no unit and would mean \(text) bytes", fix: "add a unit, such as \(text)Mi"))
         }
         if let unit = kubernetesUnits.first(where: { $0.suffix == suffix }) {
-            return .success(ByteSize(bytes: value * unit.factor))
+            guard let bytes = UnitText.scale(value, by: unit.factor, atMost: maximumBytes) else {
+                return .failure(
+                    UnitError("`\(text)` is more memory than any machine has (the limit is 1Pi)", fix: "write the real size, such as 8Gi"))
+            }
+            return .success(ByteSize(bytes: bytes))
         }
         let binary = ["kb": "Ki", "kib": "Ki", "mb": "Mi", "mib": "Mi", "gb": "Gi", "gib": "Gi", "tb": "Ti", "tib": "Ti"]
         if let replacement = binary[suffix.lowercased()] {
@@ -72,6 +80,12 @@ public struct UnitError: Error, Sendable, Equatable {
 }
 
 enum UnitText {
+    /// `value × factor` when it is at most `limit`; nil when larger (or when it would overflow).
+    static func scale(_ value: Int64, by factor: Int64, atMost limit: Int64) -> Int64? {
+        let (product, overflow) = value.multipliedReportingOverflow(by: factor)
+        return overflow || product > limit ? nil : product
+    }
+
     /// Splits `250m` into ("250", "m") and `0.5` into ("0.5", "").
     static func split(_ text: String) -> (number: String, suffix: String) {
         let trimmed = text.trimmingWhitespace

@@ -22,7 +22,12 @@ public struct RedisMemory: Sendable, Hashable, CustomStringConvertible {
         }
         let lower = suffix.lowercased()
         if let unit = units.first(where: { $0.suffix == lower }) {
-            return .success(RedisMemory(bytes: value * unit.factor, text: "\(value)\(lower)"))
+            guard let bytes = UnitText.scale(value, by: unit.factor, atMost: ByteSize.maximumBytes) else {
+                return .failure(
+                    UnitError("`\(raw)` is more memory than any machine has (the limit is 1024tb)", fix: "write the real size, such as 2gb")
+                )
+            }
+            return .success(RedisMemory(bytes: bytes, text: "\(value)\(lower)"))
         }
         let kubernetes = ["ki": "kb", "mi": "mb", "gi": "gb"]
         if let replacement = kubernetes[lower] {

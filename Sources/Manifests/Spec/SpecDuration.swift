@@ -10,6 +10,9 @@ public struct SpecDuration: Sendable, Hashable, Comparable, CustomStringConverti
 
     public static func < (lhs: SpecDuration, rhs: SpecDuration) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
+    /// About ten years: longer than any timeout or retention, and safe to add and multiply.
+    static let maximumMilliseconds: Int64 = 3660 * 86_400_000
+
     static let units: [(suffix: String, factor: Int64)] = [
         ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000),
     ]
@@ -26,7 +29,13 @@ public struct SpecDuration: Sendable, Hashable, Comparable, CustomStringConverti
             let hint = Suggestion.closest(to: suffix, in: units.map(\.suffix)).map { " (did you mean \(value)\($0)?)" } ?? ""
             return .failure(UnitError("`\(text)` has an unknown unit `\(suffix)`\(hint)", fix: "use ms, s, m, h or d"))
         }
-        return .success(SpecDuration(milliseconds: value * unit.factor))
+        guard let milliseconds = UnitText.scale(value, by: unit.factor, atMost: maximumMilliseconds) else {
+            return .failure(
+                UnitError(
+                    "`\(text)` is longer than any setting here can use (the limit is 3660d)",
+                    fix: "write a realistic length, such as 30s or 7d"))
+        }
+        return .success(SpecDuration(milliseconds: milliseconds))
     }
 
     /// Whole seconds, rounded up so a timeout never shrinks.
