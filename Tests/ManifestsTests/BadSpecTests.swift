@@ -33,6 +33,33 @@ import Testing
         #expect(error.message.contains(message), "\(error.message)")
     }
 
+    /// Nested aliases ("billion laughs"): nine levels of nine stand for 387 million values; the
+    /// expansion stops at a bound with an error instead of taking minutes and gigabytes.
+    @Test func anAliasBombIsRefused() throws {
+        var lines = ["extends: base", "app:", #"  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]"#]
+        for level in 1...9 {
+            lines.append("  a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ",") + "]")
+        }
+        let started = ContinuousClock.now
+        let error = try #require(single(SpecFixtures.errors(lines.joined(separator: "\n") + "\n")))
+        #expect(error.message.contains("expands to more than 20000 values"), "\(error.message)")
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
+    @Test func aSpecFileBeyondOneMebibyteIsRefusedBeforeParsing() throws {
+        let origins = (0..<60_000).map { "    - https://a\($0).example\n" }.joined()
+        let error = try #require(single(SpecFixtures.errors("extends: base\ncors:\n  origins:\n" + origins)))
+        #expect(error.message.hasSuffix("a spec file may be at most 1024 KiB"), "\(error.message)")
+    }
+
+    @Test func extendsCannotLeaveTheEnvironmentsFolder() throws {
+        for base in ["../base", "/etc/passwd", "..", "nested/base"] {
+            let error = try #require(single(SpecFixtures.errors("extends: \(base)\n")))
+            #expect(error.message == "`extends: \(base)` leaves the environments folder")
+            #expect(error.location == .at(file, 1, 10))
+        }
+    }
+
     @Test func misspeltKeyGetsTheClosestValidName() throws {
         let error = try #require(single(SpecFixtures.errors("extends: base\ndeploy:\n  maxUnavailabel: 1\n")))
         #expect(error.location == .at(file, 3, 3))

@@ -7,6 +7,9 @@ public struct EnvironmentSource: Sendable {
 
 /// Loads an environment file and the chain of files it `extends`, and merges them.
 public enum EnvironmentLoader {
+    /// The largest spec file read (the shipped ones are a few KiB).
+    public static let maximumFileBytes = 1 << 20
+
     public static func load(path: String, using files: FileReading, log: DiagnosticLog) -> EnvironmentSource? {
         load(path: path, using: files, log: log, chain: [])
     }
@@ -26,6 +29,14 @@ public enum EnvironmentLoader {
             text = try files.read(path)
         } catch {
             log.error("\(error)", at: nil, path: "", fix: "check the path; environments live in environments/NAME.yaml")
+            return nil
+        }
+        // A spec is a page of settings; a file many times that is a mistake or an attack, and
+        // reading it would take time and memory before saying so.
+        guard text.utf8.count <= maximumFileBytes else {
+            log.error(
+                "\(path) is \(text.utf8.count / 1024) KiB; a spec file may be at most \(maximumFileBytes / 1024) KiB",
+                at: SourceLocation(file: path, line: 1, column: 1), path: "", fix: "check that this is the spec you meant")
             return nil
         }
         let root: SpecNode
@@ -49,6 +60,13 @@ public enum EnvironmentLoader {
             log.error(
                 "`extends` must name another environment, found \(extendsEntry.value.kindDescription)",
                 at: extendsEntry.value.location, path: "extends", fix: "write `extends: base`")
+            return nil
+        }
+        // Only a sibling: `extends: ../secrets/x` must not read files outside the folder.
+        guard !baseName.contains("/"), !baseName.hasPrefix(".") else {
+            log.error(
+                "`extends: \(baseName)` leaves the environments folder", at: extendsEntry.value.location, path: "extends",
+                fix: "name an environment in the same folder, such as `extends: base`")
             return nil
         }
         let basePath = resolve(baseName, nextTo: path)

@@ -31,22 +31,35 @@ enum YAMLSpecParser {
         guard let root else {
             return SpecNode(.map([]), at: SourceLocation(file: file, line: 1, column: 1))
         }
-        return try convert(root, file: file)
+        var budget = maximumNodes
+        return try convert(root, file: file, budget: &budget)
     }
+
+    /// Aliases expand: a few hundred bytes of nested anchors can stand for billions of values
+    /// ("billion laughs"). Expansion stops here, far above any real spec (a few hundred).
+    static let maximumNodes = 20_000
 
     private static func location(_ mark: Mark?, file: String) -> SourceLocation {
         SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
-    private static func convert(_ node: Node, file: String) throws(Diagnostic) -> SpecNode {
+    private static func convert(_ node: Node, file: String, budget: inout Int) throws(Diagnostic) -> SpecNode {
         let here = location(node.mark, file: file)
+        budget -= 1
+        guard budget >= 0 else {
+            throw Diagnostic(
+                location: here, path: "",
+                message:
+                    "this YAML expands to more than \(maximumNodes) values (aliases repeated inside aliases); a spec needs a few hundred. Write the values out, or use fewer nested aliases"
+            )
+        }
         switch node {
         case .scalar(let scalar):
             return SpecNode(scalarValue(scalar, node: node), at: here)
         case .sequence(let sequence):
             var items: [SpecNode] = []
             for item in sequence {
-                items.append(try convert(item, file: file))
+                items.append(try convert(item, file: file, budget: &budget))
             }
             return SpecNode(.list(items), at: here)
         case .mapping(let mapping):
@@ -56,7 +69,8 @@ enum YAMLSpecParser {
                 guard case .scalar(let keyScalar) = key else {
                     throw Diagnostic(location: keyLocation, path: "", message: "a map key must be a plain name, not a list or a map")
                 }
-                entries.append(SpecEntry(key: keyScalar.string, keyLocation: keyLocation, value: try convert(value, file: file)))
+                entries.append(
+                    SpecEntry(key: keyScalar.string, keyLocation: keyLocation, value: try convert(value, file: file, budget: &budget)))
             }
             return SpecNode(.map(entries), at: here)
         case .alias:
