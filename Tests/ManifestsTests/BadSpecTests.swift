@@ -262,19 +262,20 @@ import Testing
         #expect(error.message == "a Kubernetes HorizontalPodAutoscaler cannot scale to zero, but scaling.replicas.min is 0")
     }
 
-    @Test func productionQueueOnAnEvictingRedisNeedsPersistence() throws {
-        let spec = """
-            extends: base
-            app: { runtime: production }
-            secrets: { CLERK_SECRET_KEY: { prefix: sk_live_ } }
-            backups: { schedule: "0 2 * * *", retention: 14d }
-            redis: { appendOnly: false }
-
-            """
-        let error = try #require(single(SpecFixtures.errors(spec)))
-        #expect(error.location == .at(file, 5, 10))
-        #expect(error.path == "redis.appendOnly")
-        #expect(error.fix == "set `appendOnly: true` (and size maxMemory for the queue), or use a volatile-* policy")
+    /// Persistence does not stop eviction: with the queue on, a policy that may evict any key is
+    /// refused whatever `appendOnly` says.
+    @Test func aQueueOnARedisThatMayEvictAnyKeyIsRefused() throws {
+        for policy in ["allkeys-lru", "allkeys-lfu", "allkeys-random"] {
+            let error = try #require(single(SpecFixtures.errors("extends: base\nredis: { evictionPolicy: \(policy), appendOnly: true }\n")))
+            #expect(error.location == .at(file, 2, 10))
+            #expect(error.path == "redis.evictionPolicy")
+            #expect(error.message.hasPrefix("the job queue is on and Redis may evict any key (\(policy))"))
+            #expect(error.fix == "use volatile-lru (cache and rate-limit keys expire, the queue's do not), or noeviction")
+        }
+        // Without the queue, evicting any key is the runbook's cache setting and allowed.
+        #expect(throws: Never.self) {
+            try SpecFixtures.load("extends: base\nredis: { evictionPolicy: allkeys-lru }\nfeatures: { queue: false }\n").get()
+        }
     }
 
     @Test func yamlSyntaxErrorPointsAtTheLine() throws {

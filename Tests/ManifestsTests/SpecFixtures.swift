@@ -19,7 +19,7 @@ enum SpecFixtures {
           ttl: 3600s
           keyPrefix: "pet:"
           maxMemory: 256mb
-          evictionPolicy: allkeys-lru
+          evictionPolicy: volatile-lru
         secrets:
           DATABASE_URL: { format: url }
           REDIS_URL: { format: url }

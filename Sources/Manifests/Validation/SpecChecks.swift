@@ -63,14 +63,16 @@ enum SpecChecks {
                 "a cache TTL of \(redis.ttl) is below Redis's one-second resolution", at: spec.locations["redis.ttl"], path: "redis.ttl",
                 fix: "use at least 1s; the runbook uses 3600s")
         }
-        // The queue lives in the same Redis: an allkeys-* policy may evict queued jobs under
-        // memory pressure, and without append-only persistence a restart loses the rest.
+        // The queue lives in the same Redis: an allkeys-* policy may evict its stream and dead
+        // letters under memory pressure, jobs lost without a trace; persistence does not stop
+        // eviction. Every cache and rate-limit key has a TTL and the queue's keys have none, so a
+        // volatile-* policy evicts the first and never the second.
         let evictsAnyKey = [.allKeysLRU, .allKeysLFU, .allKeysRandom].contains(redis.evictionPolicy)
-        if spec.features.queue && evictsAnyKey && !redis.appendOnly && spec.app.runtime == .production {
+        if spec.features.queue && evictsAnyKey {
             log.error(
-                "the job queue is on and Redis may evict any key (\(redis.evictionPolicy.rawValue)) without append-only persistence, so queued jobs can be lost",
-                at: spec.locations["redis.appendOnly"] ?? spec.locations["redis.evictionPolicy"], path: "redis.appendOnly",
-                fix: "set `appendOnly: true` (and size maxMemory for the queue), or use a volatile-* policy")
+                "the job queue is on and Redis may evict any key (\(redis.evictionPolicy.rawValue)), the queue's included: queued jobs would be lost without a trace (append-only persistence does not prevent eviction)",
+                at: spec.locations["redis.evictionPolicy"], path: "redis.evictionPolicy",
+                fix: "use volatile-lru (cache and rate-limit keys expire, the queue's do not), or noeviction")
         }
     }
 
