@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -101,6 +102,24 @@ import Testing
                 statuses.append(response.status)
             }
             #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests])
+        }
+    }
+
+    /// Behind a proxy the client is the last address in X-Forwarded-For (the one the proxy
+    /// appended); the entries before it are the client's own words and change nothing.
+    @Test func aForgedForwardedForEntryDoesNotEscapeTheLimit() async throws {
+        let harness = try await BackendHarness(["RATE_LIMIT_PER_MINUTE": "2", "TRUSTED_CLIENT_IP_HEADER": "X-Forwarded-For"])
+        try await harness.withApp { client, _ in
+            var statuses: [HTTPResponse.Status] = []
+            for attempt in 0..<4 {
+                let response = try await client.execute(
+                    uri: "/api/designs", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "198.51.100.\(attempt), 203.0.113.7"])
+                statuses.append(response.status)
+            }
+            #expect(statuses == [.unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests])
+            let another = try await client.execute(
+                uri: "/api/designs", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "203.0.113.8"])
+            #expect(another.status == .unauthorized, "another client shares the first one's budget")
         }
     }
 }

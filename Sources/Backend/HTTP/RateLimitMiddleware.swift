@@ -64,7 +64,9 @@ struct RateLimitMiddleware: RouterMiddleware {
 
     private func clientIP(_ request: Request, context: AppRequestContext) -> String {
         if let name = trustedClientIPHeader, let value = request.headers[name] {
-            return value.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? value
+            // Each proxy appends the address it saw, so in a list only the last entry is the
+            // trusted proxy's word: the first is whatever the client sent.
+            return value.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? value
         }
         return context.remoteAddress?.ipAddress ?? "unknown"
     }

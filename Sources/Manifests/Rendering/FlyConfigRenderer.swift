@@ -1,7 +1,10 @@
 /// Renders `fly.toml` for an environment with a `targets.fly`, merged over `templates/fly.toml`.
 enum FlyConfigRenderer {
     static func render(_ spec: EnvironmentSpec, fly: FlyTarget, image: String, template: ManifestValue) -> ManifestValue {
-        let env = ManifestValue.map(ServiceEnvironment.variables(for: spec).map { ManifestField($0.name, .string($0.value)) })
+        // Fly's proxy sets Fly-Client-IP itself (a client cannot forge it); without it every
+        // client would share the proxy's address in the rate limiter.
+        let variables = ServiceEnvironment.variables(for: spec) + [(name: "TRUSTED_CLIENT_IP_HEADER", value: "Fly-Client-IP")]
+        let env = ManifestValue.map(variables.map { ManifestField($0.name, .string($0.value)) })
         let overlay: ManifestValue = [
             "app": .string(fly.app),
             "primary_region": .string(fly.primaryRegion),
