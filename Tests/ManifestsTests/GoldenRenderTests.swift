@@ -119,4 +119,27 @@ import Testing
         #expect(all.contains { $0.path == "postgres/replica.sql" })
         try GoldenFiles.check(all, scenario: "prod")
     }
+
+    /// The ConfigMap is immutable and named by its content, so an entry a team adds in the
+    /// template must change the name too (else the apply of new content would be refused).
+    @Test func aConfigMapEntryFromTheTemplateChangesTheConfigMapsName() throws {
+        let environments = [
+            "base.yaml": SpecFixtures.base,
+            "test.yaml": "extends: base\ntargets:\n  kubernetes: { namespace: payments, secretName: api-secrets }\n",
+        ]
+        func configMapName(_ templates: [String: String]) throws -> (configMap: String, deployment: String) {
+            let files = try render(environments, templates: templates)
+            let configMap = try #require(files.first { $0.path == "kubernetes/01-configmap.yaml" }).contents
+            let deployment = try #require(files.first { $0.path == "kubernetes/03-deployment.yaml" }).contents
+            let name = try #require(configMap.split(separator: "\n").first { $0.hasPrefix("  name: ") }).dropFirst(8)
+            return (String(name), deployment)
+        }
+        let plain = try configMapName([:])
+        let extended = try configMapName([
+            "kubernetes/configmap.yaml":
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\ndata: { TRUSTED_CLIENT_IP_HEADER: X-Forwarded-For }\n"
+        ])
+        #expect(plain.configMap != extended.configMap)
+        #expect(extended.deployment.contains("name: \(extended.configMap)"))
+    }
 }

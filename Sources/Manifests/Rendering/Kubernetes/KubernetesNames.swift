@@ -16,9 +16,18 @@ struct KubernetesNames {
     /// configuration is a new ConfigMap, so the pod template alone names the whole configuration,
     /// a rollback to an older ReplicaSet brings its configuration back, and a migration that
     /// fails before the rollout has changed nothing the serving pods read.
-    var configMap: String {
-        let data = ServiceEnvironment.variables(for: spec).map { "\($0.name)=\($0.value)\n" }.joined()
-        return "\(app)-config-" + Self.hex(SHA256.hash(data: Array(data.utf8)).prefix(5))
+    /// Hashed over the ConfigMap's final data (template entries included): any change of
+    /// content is a new name, as an immutable ConfigMap requires.
+    func configMap(data: ManifestValue) -> String {
+        var text = ""
+        if case .map(let fields) = data {
+            for field in fields {
+                let value: String
+                if case .string(let string) = field.value { value = string } else { value = "\(field.value)" }
+                text += "\(field.key)=\(value)\n"
+            }
+        }
+        return "\(app)-config-" + Self.hex(SHA256.hash(data: Array(text.utf8)).prefix(5))
     }
     var backupCronJob: String { "\(app)-backup" }
 

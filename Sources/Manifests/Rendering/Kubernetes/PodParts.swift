@@ -3,11 +3,13 @@ struct PodParts {
     let spec: EnvironmentSpec
     let names: KubernetesNames
     let image: String
+    /// The release's ConfigMap (see `KubernetesNames.configMap(data:)`).
+    let configMapName: String
 
     static let nonRootUser = 65532
 
     var envFrom: ManifestValue {
-        [["configMapRef": ["name": .string(names.configMap)]]]
+        [["configMapRef": ["name": .string(configMapName)]]]
     }
 
     /// Each secret by key from the named Secret; optional ones may be absent from it.

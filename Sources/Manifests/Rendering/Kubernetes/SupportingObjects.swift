@@ -4,10 +4,18 @@ enum SupportingObjects {
         template.merging(["metadata": names.metadata(names.namespace, namespaced: false)])
     }
 
+    /// The template's `data` with the service's variables over it.
+    static func configMapData(_ spec: EnvironmentSpec, template: ManifestValue) -> ManifestValue {
+        let variables = ManifestValue.map(ServiceEnvironment.variables(for: spec).map { ManifestField($0.name, .string($0.value)) })
+        return (template["data"] ?? .map([])).merging(variables)
+    }
+
     static func configMap(_ parts: PodParts, template: ManifestValue) -> ManifestValue {
-        let data = ManifestValue.map(ServiceEnvironment.variables(for: parts.spec).map { ManifestField($0.name, .string($0.value)) })
         // Immutable: its name is its content, and the kubelet then need not watch it.
-        return template.merging(["metadata": parts.names.metadata(parts.names.configMap), "immutable": true, "data": data])
+        template.merging([
+            "metadata": parts.names.metadata(parts.configMapName), "immutable": true,
+            "data": configMapData(parts.spec, template: template),
+        ])
     }
 
     static func service(_ parts: PodParts, template: ManifestValue) -> ManifestValue {
