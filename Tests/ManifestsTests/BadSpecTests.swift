@@ -60,6 +60,16 @@ import Testing
         }
     }
 
+    /// A huge value is quoted as an excerpt, never echoed whole (a 500 KB string was).
+    @Test func aHugeValueIsQuotedAsAnExcerpt() throws {
+        let huge = String(repeating: "x", count: 500_000)
+        let errors = SpecFixtures.errors("extends: base\napp: { port: \"\(huge)\" }\nredis: { maxMemory: \(huge)mb }\n")
+        #expect(errors.count == 2)
+        for error in errors {
+            #expect(error.description.count < 1_500, "\(error.description.prefix(200))")
+        }
+    }
+
     @Test func misspeltKeyGetsTheClosestValidName() throws {
         let error = try #require(single(SpecFixtures.errors("extends: base\ndeploy:\n  maxUnavailabel: 1\n")))
         #expect(error.location == .at(file, 3, 3))

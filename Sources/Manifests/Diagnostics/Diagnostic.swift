@@ -9,8 +9,10 @@ public struct Diagnostic: Error, Sendable, Hashable, Codable, CustomStringConver
     public init(location: SourceLocation?, path: String, message: String, fix: String? = nil) {
         self.location = location
         self.path = path
-        self.message = message
-        self.fix = fix
+        // A message quotes what it complains about, and that can be a 5 MB value: stderr gets
+        // an excerpt.
+        self.message = Excerpt.of(message, limit: 600)
+        self.fix = fix.map { Excerpt.of($0, limit: 600) }
     }
 
     public var description: String {

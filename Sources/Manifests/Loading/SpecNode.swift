@@ -21,7 +21,7 @@ public struct SpecNode: Sendable {
     /// How the value is described in "expected …, found …" messages.
     public var kindDescription: String {
         switch value {
-        case .string(let text): return "the string \"\(text)\""
+        case .string(let text): return "the string \"\(Excerpt.of(text, limit: 60))\""
         case .integer(let number): return "the integer \(number)"
         case .number(let number): return "the number \(number)"
         case .boolean(let flag): return "the boolean \(flag)"
