@@ -2,9 +2,12 @@ import ArgumentParser
 
 @main
 struct Orchestrate: AsyncParsableCommand {
+    static let version = "0.5.0"
+
     static let configuration = CommandConfiguration(
         commandName: "orchestrate",
         abstract: "Validate, render and deploy pet-backend from a declarative spec per environment.",
+        version: Orchestrate.version,
         subcommands: [
             ValidateCommand.self, RenderCommand.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, ReleasesCommand.self,
             RollbackCommand.self, DownCommand.self, BuildCommand.self, SupervisorCommand.self,

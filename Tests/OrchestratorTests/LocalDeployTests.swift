@@ -56,6 +56,11 @@ import Testing
         #expect(crashed.stderr.contains("rolled back to v1"))
         try await deployment.expectServing(release: 3, instances: 2, digestOf: 1)
         #expect(try await deployment.history().releases.map(\.outcome) == ["succeeded", "failed", "succeeded"])
+        // Asked for by name, the failed release is tried again, with a note that it never
+        // succeeded, and returned from again.
+        let again = try await deployment.orchestrate(["rollback", "--to", "v2"])
+        #expect(again.status == 3, "\(again.stderr)")
+        #expect(again.stderr.contains("note: v2 never succeeded (it failed); rolling back to it as asked"), "\(again.stderr)")
     }
 
     /// A build that starts but never becomes healthy (its database is unreachable): the detailed

@@ -1,7 +1,15 @@
 import Foundation
 import Testing
 
+@testable import Orchestrator
+
 @Suite struct ValidateCommandTests {
+    @Test func versionIsPrinted() throws {
+        let outcome = try CommandRunner.run(["--version"])
+        #expect(outcome.status == 0)
+        #expect(outcome.stdout == Orchestrate.version + "\n")
+    }
+
     @Test func shippedEnvironmentsAreValid() throws {
         let outcome = try CommandRunner.run(["validate"])
         #expect(outcome.status == 0, "stderr: \(outcome.stderr)")

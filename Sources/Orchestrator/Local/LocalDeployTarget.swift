@@ -51,6 +51,9 @@ struct LocalDeployTarget: DeployTarget {
                 throw DeployFailure(
                     kind: .invalid, message: "\(spec.name) has no release \(release); it has: \(known.isEmpty ? "none" : known)")
             }
+            if found.outcome != .succeeded {
+                Terminal.error("note: \(found.name) never succeeded (it \(found.outcome.rawValue)); rolling back to it as asked")
+            }
             chosen = found
         }
         let live = try await deployer.rollback(to: chosen)
