@@ -145,7 +145,8 @@ struct KubernetesDeployer {
         guard let chosen else { throw DeployFailure(kind: .invalid, message: "there is no earlier successful revision to roll back to") }
         if revision != nil, chosen.outcome != .succeeded {
             Terminal.error(
-                "note: revision \(chosen.revision) never succeeded (\(chosen.outcome?.rawValue ?? "never verified")); rolling back to it as asked")
+                "note: revision \(chosen.revision) never succeeded (\(chosen.outcome?.rawValue ?? "never verified")); rolling back to it as asked"
+            )
         }
         progress.step("rolling back to revision \(chosen.revision) (\(chosen.image))")
         return try await restore(
