@@ -62,8 +62,14 @@ ensure_envtest() {
   command -v openssl >/dev/null || ensure_debian_packages openssl:openssl
   command -v ip >/dev/null || ensure_debian_packages ip:iproute2
   if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then return; fi
-  local shared
+  local shared origin
   shared="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/envtest"
+  # A clone made elsewhere (CI clones into a temporary folder) finds the assets beside the
+  # repository it was cloned from.
+  origin="$(git -C "$(dirname "${BASH_SOURCE[0]}")" config --get remote.origin.url 2>/dev/null || true)"
+  if [ ! -f "$shared/kube-apiserver.gz" ] && [ -n "$origin" ] && [ -d "$origin" ]; then
+    shared="$(cd "$origin/.." && pwd)/shared/envtest"
+  fi
   if [ ! -f "$shared/kube-apiserver.gz" ]; then
     echo "No Kubernetes control plane: set KUBEBUILDER_ASSETS to a folder with kube-apiserver," >&2
     echo "kube-controller-manager and etcd, or put the envtest assets in $shared." >&2

@@ -41,9 +41,10 @@ import Testing
         }
     }
 
-    /// The real binary: serves, and on SIGTERM stops accepting, drains and exits 0.
-    @Test func sigtermDrainsAndExitsZero() async throws {
-        let harness = try await BackendHarness()
+    /// The built pet-backend serving on a free port with the harness's settings (migrated).
+    private func serveBinary(_ harness: BackendHarness, logLevel: String? = nil, output: String? = nil) async throws
+        -> (process: CleanProcess, port: Int)
+    {
         try await harness.migrateDatabase()
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pet-backend").path
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build pet-backend first (swift build)")
@@ -51,11 +52,19 @@ import Testing
         var environment = harness.environment
         environment["PORT"] = String(port)
         environment["HOST"] = "127.0.0.1"
-        environment["LOG_LEVEL"] = "info"
-        let log = NSTemporaryDirectory() + "pet-backend-\(port).log"
+        if let logLevel { environment["LOG_LEVEL"] = logLevel }
+        let log = output ?? "/dev/null"
         let process = try CleanProcess(binary, arguments: ["serve"], environment: environment, output: log)
         #expect(
             await LocalProcess.portOpens(port), "pet-backend did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        return (process, port)
+    }
+
+    /// The real binary: serves, and on SIGTERM stops accepting, drains and exits 0.
+    @Test func sigtermDrainsAndExitsZero() async throws {
+        let harness = try await BackendHarness()
+        let log = NSTemporaryDirectory() + "pet-backend-\(UUID().uuidString).log"
+        let (process, port) = try await serveBinary(harness, logLevel: "info", output: log)
         let (data, response) = try await URLSession.shared.data(
             from: try #require(URL(string: "http://127.0.0.1:\(port)/healthz/detailed")))
         #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: data, as: UTF8.self))")
@@ -74,14 +83,7 @@ import Testing
     /// closes at once, the request still gets its answer, then the process exits 0.
     @Test func sigtermLetsARequestInFlightFinish() async throws {
         let harness = try await BackendHarness()
-        try await harness.migrateDatabase()
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pet-backend").path
-        let port = LocalProcess.freePort()
-        var environment = harness.environment
-        environment["PORT"] = String(port)
-        environment["HOST"] = "127.0.0.1"
-        let process = try CleanProcess(binary, arguments: ["serve"], environment: environment, output: "/dev/null")
-        #expect(await LocalProcess.portOpens(port))
+        let (process, port) = try await serveBinary(harness)
         let connection = try RawHTTP(port: port)
         // The connection is served (its first request answered) before the slow one starts.
         connection.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -109,14 +111,7 @@ import Testing
     /// be answered first, and keep-alive must survive.
     @Test func livenessInThePipelineKeepsPipelinedOrder() async throws {
         let harness = try await BackendHarness()
-        try await harness.migrateDatabase()
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pet-backend").path
-        let port = LocalProcess.freePort()
-        var environment = harness.environment
-        environment["PORT"] = String(port)
-        environment["HOST"] = "127.0.0.1"
-        let process = try CleanProcess(binary, arguments: ["serve"], environment: environment, output: "/dev/null")
-        #expect(await LocalProcess.portOpens(port))
+        let (process, port) = try await serveBinary(harness)
         let request =
             "GET /api/designs HTTP/1.1\r\nHost: t\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
         let answer = try RawHTTP.exchange(port: port, send: request, until: { $0.components(separatedBy: "HTTP/1.1 ").count - 1 == 3 })
