@@ -48,12 +48,15 @@ def postgres_bin():
     return f"/usr/lib/postgresql/{versions[-1]}/bin"
 
 
-def access_token(user):
+def access_token(user, exp=None, iat=None):
+    """An HS256 access token signed with the stack's JWT_SECRET, valid for the 15 minutes the
+    service's own tokens live (it refuses longer ones); the probes pass absurd exp and iat."""
     def b64(data):
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
     header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     now = int(time.time())
-    payload = b64(json.dumps({"sub": user, "iss": "pet-backend", "iat": now, "exp": now + 3600}).encode())
+    claims = {"sub": user, "iss": "pet-backend", "iat": now if iat is None else iat, "exp": now + 900 if exp is None else exp}
+    payload = b64(json.dumps(claims).encode())
     signature = hmac.new(JWT_SECRET.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
     return f"{header}.{payload}.{b64(signature)}"
 
