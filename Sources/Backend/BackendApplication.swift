@@ -67,7 +67,8 @@ struct BackendApplication: Sendable {
                 RateLimitMiddleware(
                     limiter: RateLimiter(
                         redis: $0, prefix: configuration.redisPrefix, limit: configuration.rateLimitPerMinute, period: .seconds(60)),
-                    metrics: metrics, scope: .clientAddress, trustedClientIPHeader: configuration.trustedClientIPHeader)
+                    metrics: metrics, scope: .clientAddress, trustedClientIPHeader: configuration.trustedClientIPHeader,
+                    trustedProxyHops: configuration.trustedProxyHops)
             } : nil
         let webhooks = router.group()
         if let limiter { webhooks.add(middleware: limiter) }

@@ -122,4 +122,22 @@ import Testing
             #expect(another.status == .unauthorized, "another client shares the first one's budget")
         }
     }
+
+    /// Behind a load balancer and an ingress (two proxies that append), the client is the entry
+    /// two from the end.
+    @Test func withTwoProxiesTheClientIsTheSecondEntryFromTheEnd() async throws {
+        let harness = try await BackendHarness([
+            "RATE_LIMIT_PER_MINUTE": "2", "TRUSTED_CLIENT_IP_HEADER": "X-Forwarded-For", "TRUSTED_PROXY_HOPS": "2",
+        ])
+        try await harness.withApp { client, _ in
+            var statuses: [HTTPResponse.Status] = []
+            for attempt in 0..<3 {
+                let response = try await client.execute(
+                    uri: "/api/designs", method: .get,
+                    headers: [HTTPField.Name("X-Forwarded-For")!: "198.51.100.\(attempt), 203.0.113.7, 10.0.0.\(attempt)"])
+                statuses.append(response.status)
+            }
+            #expect(statuses == [.unauthorized, .unauthorized, .tooManyRequests])
+        }
+    }
 }

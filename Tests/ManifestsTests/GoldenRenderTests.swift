@@ -142,4 +142,22 @@ import Testing
         #expect(plain.configMap != extended.configMap)
         #expect(extended.deployment.contains("name: \(extended.configMap)"))
     }
+
+    /// With an ingress in front, the ConfigMap tells the service which header carries the
+    /// client's address and through how many proxies; without one it names none.
+    @Test func anIngressHeaderReachesTheConfigMap() throws {
+        func data(_ kubernetes: String) throws -> String {
+            let files = try render([
+                "base.yaml": SpecFixtures.base, "test.yaml": "extends: base\ntargets:\n  kubernetes: \(kubernetes)\n",
+            ])
+            return try #require(files.first { $0.path == "kubernetes/01-configmap.yaml" }).contents
+        }
+        let behind = try data("{ namespace: shop, secretName: s, clientAddressHeader: X-Forwarded-For, proxyHops: 2 }")
+        #expect(behind.contains("TRUSTED_CLIENT_IP_HEADER: X-Forwarded-For") && behind.contains("TRUSTED_PROXY_HOPS: \"2\""), "\(behind)")
+        #expect(!(try data("{ namespace: shop, secretName: s }")).contains("TRUSTED_CLIENT_IP_HEADER"))
+        let bad = SpecFixtures.errors(
+            "extends: base\ntargets:\n  kubernetes: { namespace: shop, secretName: s, clientAddressHeader: \"X Forwarded\", proxyHops: 0 }\n"
+        )
+        #expect(bad.map(\.path).sorted() == ["targets.kubernetes.clientAddressHeader", "targets.kubernetes.proxyHops"], "\(bad)")
+    }
 }

@@ -49,6 +49,9 @@ struct ServiceConfiguration: Sendable {
     var buildVersion: String
     /// A header a proxy in front sets to the client's address (Fly-Client-IP, X-Forwarded-For).
     var trustedClientIPHeader: HTTPField.Name?
+    /// How many proxies append to a list header (X-Forwarded-For): the client is the entry that
+    /// many from the end.
+    var trustedProxyHops: Int
 
     /// Reads and checks every variable, reporting all problems at once without any value.
     static func load(from reader: ConfigReader) -> Result<ServiceConfiguration, ConfigurationProblems> {
@@ -100,7 +103,8 @@ struct ServiceConfiguration: Sendable {
             maxBodyBytes: check.int("MAX_BODY_BYTES", key: "max.body.bytes", default: 1_048_576, in: 1024...104_857_600),
             httpIdleTimeoutSeconds: check.int("HTTP_IDLE_TIMEOUT_SECONDS", key: "http.idle.timeout.seconds", default: 75, in: 1...3600),
             buildVersion: check.string("BUILD_VERSION", key: "build.version", default: "dev"),
-            trustedClientIPHeader: check.headerName("TRUSTED_CLIENT_IP_HEADER", key: "trusted.client.ip.header"))
+            trustedClientIPHeader: check.headerName("TRUSTED_CLIENT_IP_HEADER", key: "trusted.client.ip.header"),
+            trustedProxyHops: check.int("TRUSTED_PROXY_HOPS", key: "trusted.proxy.hops", default: 1, in: 1...10))
 
         if configuration.poolMin > configuration.poolMax {
             check.problem("DATABASE_POOL_MIN", "must be at most DATABASE_POOL_MAX (\(configuration.poolMin) > \(configuration.poolMax))")

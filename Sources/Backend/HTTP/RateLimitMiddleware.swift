@@ -24,6 +24,9 @@ struct RateLimitMiddleware: RouterMiddleware {
     /// A header set by a proxy this service sits behind (`Fly-Client-IP`, `X-Forwarded-For`);
     /// without one the socket's address is used, since such headers can be forged.
     let trustedClientIPHeader: HTTPField.Name?
+    /// Proxies that append to that header (each adds the address it saw): the client is the
+    /// entry this many from the end; what comes before it the client wrote itself.
+    var trustedProxyHops = 1
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws
         -> Response
@@ -64,9 +67,8 @@ struct RateLimitMiddleware: RouterMiddleware {
 
     private func clientIP(_ request: Request, context: AppRequestContext) -> String {
         if let name = trustedClientIPHeader, let value = request.headers[name] {
-            // Each proxy appends the address it saw, so in a list only the last entry is the
-            // trusted proxy's word: the first is whatever the client sent.
-            return value.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? value
+            let entries = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            return entries.isEmpty ? value : entries[max(0, entries.count - trustedProxyHops)]
         }
         return context.remoteAddress?.ipAddress ?? "unknown"
     }

@@ -51,7 +51,8 @@ public enum Renderer {
         _ spec: EnvironmentSpec, target: KubernetesTarget, image: String, templates: TemplateSet
     ) throws(SpecErrors) -> [RenderedFile] {
         let names = KubernetesNames(spec: spec, target: target)
-        let configData = SupportingObjects.configMapData(spec, template: try templates.yaml(Paths.join("kubernetes", "configmap.yaml")))
+        let configData = SupportingObjects.configMapData(
+            spec, target: target, template: try templates.yaml(Paths.join("kubernetes", "configmap.yaml")))
         let parts = PodParts(spec: spec, names: names, image: image, configMapName: names.configMap(data: configData))
         var files: [RenderedFile] = []
         for (file, templateName) in kubernetesFiles {

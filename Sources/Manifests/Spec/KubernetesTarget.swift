@@ -5,6 +5,11 @@ public struct KubernetesTarget: Sendable, Equatable {
     public var namespace: String
     /// The Secret that holds every key named under `secrets:`.
     public var secretName: String
+    /// The header an ingress in front of the Service sets with the client's address
+    /// (`X-Forwarded-For`); nil when clients reach the pods without one, so none is trusted.
+    public var clientAddressHeader: String? = nil
+    /// How many proxies append to that header (an ingress behind a cloud load balancer: 2).
+    public var proxyHops: Int = 1
 }
 
 extension KubernetesTarget: SpecReadable {
@@ -17,9 +22,17 @@ extension KubernetesTarget: SpecReadable {
         let secretName = map.required("secretName", as: String.self).flatMap {
             Names.checkDNSLabel($0, path: childPath(path, "secretName"), map: map)
         }
+        let header = map.optional("clientAddressHeader", as: String.self)
+        if let header, header.isEmpty || !header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+            map.context.error(
+                "`\(header)` is not an HTTP header name", at: map.context.locations[childPath(path, "clientAddressHeader")],
+                path: childPath(path, "clientAddressHeader"), fix: "write the header the ingress sets, such as X-Forwarded-For")
+        }
+        let hops = map.optional("proxyHops", default: 1, in: 1...10)
         map.finish()
         guard let namespace, let secretName else { return nil }
-        return KubernetesTarget(context: kubeContext, namespace: namespace, secretName: secretName)
+        return KubernetesTarget(
+            context: kubeContext, namespace: namespace, secretName: secretName, clientAddressHeader: header, proxyHops: hops)
     }
 }
 

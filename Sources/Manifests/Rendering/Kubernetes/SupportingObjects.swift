@@ -4,17 +4,21 @@ enum SupportingObjects {
         template.merging(["metadata": names.metadata(names.namespace, namespaced: false)])
     }
 
-    /// The template's `data` with the service's variables over it.
-    static func configMapData(_ spec: EnvironmentSpec, template: ManifestValue) -> ManifestValue {
-        let variables = ManifestValue.map(ServiceEnvironment.variables(for: spec).map { ManifestField($0.name, .string($0.value)) })
-        return (template["data"] ?? .map([])).merging(variables)
+    /// The template's `data` with the service's variables over it, and the client-address header
+    /// when an ingress sets one (without it the socket's address is the client).
+    static func configMapData(_ spec: EnvironmentSpec, target: KubernetesTarget, template: ManifestValue) -> ManifestValue {
+        var variables = ServiceEnvironment.variables(for: spec)
+        if let header = target.clientAddressHeader {
+            variables += [("TRUSTED_CLIENT_IP_HEADER", header), ("TRUSTED_PROXY_HOPS", String(target.proxyHops))]
+        }
+        return (template["data"] ?? .map([])).merging(.map(variables.map { ManifestField($0.name, .string($0.value)) }))
     }
 
     static func configMap(_ parts: PodParts, template: ManifestValue) -> ManifestValue {
         // Immutable: its name is its content, and the kubelet then need not watch it.
         template.merging([
             "metadata": parts.names.metadata(parts.configMapName), "immutable": true,
-            "data": configMapData(parts.spec, template: template),
+            "data": configMapData(parts.spec, target: parts.names.target, template: template),
         ])
     }
 
