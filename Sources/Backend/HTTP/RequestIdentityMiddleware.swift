@@ -35,17 +35,14 @@ struct RequestIdentityMiddleware: RouterMiddleware {
                 response = APIError.jsonResponse(
                     status: .badRequest, code: "invalid_request", message: "the request breaks a rule of the stored data (\(constraint))",
                     requestID: requestID)
-                policy?.apply(to: &response.headers, origin: request.headers[.origin])
-                response.headers[.requestID] = requestID
-                Self.logAccess(context.logger, method: request.method, path: request.uri.path, status: response.status, since: started)
-                return response
+            } else {
+                context.logger.error("unhandled error", metadata: ["error": .string(String(reflecting: type(of: underlying)))])
+                await reporter?.report(underlying, request: request, requestID: requestID, userID: attributed?.userID ?? context.userID)
+                response = APIError.jsonResponse(
+                    status: .internalServerError, code: "internal_error",
+                    message: "something went wrong; quote the request id when reporting it",
+                    requestID: requestID)
             }
-            context.logger.error("unhandled error", metadata: ["error": .string(String(reflecting: type(of: underlying)))])
-            await reporter?.report(underlying, request: request, requestID: requestID, userID: attributed?.userID ?? context.userID)
-            response = APIError.jsonResponse(
-                status: .internalServerError, code: "internal_error",
-                message: "something went wrong; quote the request id when reporting it",
-                requestID: requestID)
             policy?.apply(to: &response.headers, origin: request.headers[.origin])
         }
         response.headers[.requestID] = requestID

@@ -14,7 +14,7 @@ public struct RenderOptions: Sendable {
     }
 
     /// The spec's repository with the `unreleased` tag until a build supplies a digest.
-    func imageReference(for spec: EnvironmentSpec) -> String {
+    public func imageReference(for spec: EnvironmentSpec) -> String {
         image ?? "\(spec.app.image):unreleased"
     }
 }

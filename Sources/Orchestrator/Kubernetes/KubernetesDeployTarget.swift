@@ -36,7 +36,7 @@ struct KubernetesDeployTarget: DeployTarget {
     }
 
     func apply(_ plan: Plan) async throws -> TargetReport {
-        let image = plan.image ?? image ?? "\(spec.app.image):unreleased"
+        let image = RenderOptions(image: plan.image ?? image).imageReference(for: spec)
         let revision = try await deployer.apply(try objects(image: image), removals: plan.changes, image: image)
         return TargetReport(
             text: "\(spec.name): revision \(revision) is live (\(image))",
@@ -45,7 +45,7 @@ struct KubernetesDeployTarget: DeployTarget {
 
     func rollback(to release: String?) async throws -> TargetReport {
         let revision = try release.map(ReleaseNumber.parse)
-        let live = try await deployer.rollback(to: revision, objects: try objects(image: "\(spec.app.image):unreleased"))
+        let live = try await deployer.rollback(to: revision, objects: try objects(image: RenderOptions().imageReference(for: spec)))
         return TargetReport(
             text: "\(spec.name): rolled back; revision \(live) is live", json: try Self.json(["environment": spec.name, "revision": live]))
     }

@@ -20,7 +20,7 @@ struct KubernetesPlanner {
         _ spec: EnvironmentSpec, client: KubernetesClient, target: KubernetesTarget, image: String?, templates: String, force: Bool = false
     ) async throws -> Plan {
         let objects = try DesiredObjects.render(
-            spec, target: target, image: image ?? "\(spec.app.image):unreleased",
+            spec, target: target, image: RenderOptions(image: image).imageReference(for: spec),
             templates: TemplateSet(directory: templates, files: DiskFiles()))
         let planner = KubernetesPlanner(
             client: client, namespace: target.namespace, instance: "\(spec.app.name)-\(spec.name)", force: force)
