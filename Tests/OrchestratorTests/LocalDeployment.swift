@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -18,7 +19,13 @@ final class LocalDeployment: @unchecked Sendable {
 
     init(replicas: Int = 2) throws {
         self.replicas = replicas
-        basePort = 21_000 + Int.random(in: 0..<400) * 100
+        // A block of ports nothing listens on yet (PostgreSQL, Redis, the instances): with ten
+        // environments a run, a blind random pick once met a port another test had taken.
+        var candidate = 21_000 + Int.random(in: 0..<400) * 100
+        while ([0, 1] + (10..<20)).contains(where: { LocalProcess.accepts(candidate + $0) }) {
+            candidate = 21_000 + Int.random(in: 0..<400) * 100
+        }
+        basePort = candidate
         let base = try String(contentsOfFile: CommandRunner.repositoryRoot + "/environments/base.yaml", encoding: .utf8)
         let test = """
             extends: base
