@@ -109,7 +109,13 @@ import Testing
         let failed = try await cluster.orchestrate(["apply", "--image", Self.image("a")])
         #expect(failed.status == 3, "\(failed.stderr)")
         #expect(failed.stderr.contains("Service/pet-backend failed GET /healthz/detailed: HTTP 503"), "\(failed.stderr)")
-        #expect(failed.stderr.contains("no successful revision to return to"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("no successful release to return to; it was stopped"), "\(failed.stderr)")
+        // As on every target, a first release that never passed its gate does not stay up.
+        let stopped = try #require(try await cluster.object(cluster.deploymentPath))
+        #expect(Field.int(stopped, "spec", "replicas") == 0)
+        try await cluster.eventually("the failed release's pods are gone") {
+            try await cluster.list("/api/v1/namespaces/\(cluster.namespace)/pods", labelSelector: "app.kubernetes.io/component=api").isEmpty
+        }
 
         let plan = try await cluster.orchestrate(["plan", "--image", Self.image("a"), "--detailed-exitcode"])
         #expect(plan.status == 2, "\(plan.stdout)\(plan.stderr)")
@@ -120,6 +126,10 @@ import Testing
         let again = try await cluster.orchestrate(["apply", "--image", Self.image("a")])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try await cluster.history().live?.outcome == "succeeded")
+        // It starts again from zero at the spec's minimum (staging autoscales from 2).
+        let restarted = try #require(try await cluster.object(cluster.deploymentPath))
+        #expect(Field.int(restarted, "spec", "replicas") == 2)
+        #expect(Field.int(restarted, "status", "availableReplicas") == 2)
     }
 
     @Test func concurrentAppliesOneDeploysTheOtherIsToldWhoHoldsTheLock() async throws {

@@ -65,6 +65,36 @@ import Testing
         #expect(history.releases.first { $0.revision == history.current }?.image == Self.image("b"))
     }
 
+    /// With an autoscaler (staging: 2 to 4) the count belongs to a hand-over manager; with a
+    /// fixed count orchestrate's own applies name it.
+    @Test(arguments: ["", "scaling: { replicas: { min: 2, max: 2 } }"])
+    func downStopsThePodsKeepsTheReleaseAndApplyStartsItAgain(overrides: String) async throws {
+        let cluster = try await Cluster("down", overrides: overrides)
+        defer { Task { await cluster.stop() } }
+        #expect(try await cluster.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        let template = Field.map(try await cluster.object(cluster.deploymentPath), "spec", "template")
+        let down = try await cluster.orchestrate(["down"])
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(down.stdout.contains("stopped 2 pod(s)"), "\(down.stdout)")
+        let stopped = try #require(try await cluster.object(cluster.deploymentPath))
+        #expect(Field.int(stopped, "spec", "replicas") == 0)
+        #expect(Field.int(stopped, "metadata", "generation") == 2, "only the count changed, not the pod template")
+        #expect(
+            NSDictionary(dictionary: Field.map(stopped, "spec", "template") ?? [:]).isEqual(to: template ?? [:]),
+            "down changed the pod template")
+        #expect(try await cluster.list("/api/v1/namespaces/\(cluster.namespace)/pods", labelSelector: "app.kubernetes.io/component=api").isEmpty)
+        #expect(try await cluster.history().current == 1)
+        let again = try await cluster.orchestrate(["down"])
+        #expect(again.status == 0, "\(again.stderr)")
+
+        let up = try await cluster.orchestrate(["apply", "--image", Self.image("a")])
+        #expect(up.status == 0, "\(up.stderr)")
+        let running = try #require(try await cluster.object(cluster.deploymentPath))
+        #expect(Field.int(running, "spec", "replicas") == 2)
+        #expect(Field.int(running, "status", "availableReplicas") == 2)
+        #expect(try await cluster.history().current == 1, "starting again is not a new release")
+    }
+
     @Test func prunedMigrationJobsTakeTheirPodsAndStatusShowsTheServingPods() async throws {
         let cluster = try await Cluster("prune")
         defer { Task { await cluster.stop() } }

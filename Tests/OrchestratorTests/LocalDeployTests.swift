@@ -97,7 +97,8 @@ import Testing
         let deployment = try LocalDeployment()
         defer { deployment.tearDown() }
         _ = try await deployment.firstApply()
-        #expect(try await deployment.orchestrate(["apply", "--binary", try deployment.newBuild("b")]).status == 0)
+        let second = try await deployment.orchestrate(["apply", "--binary", try deployment.newBuild("b")])
+        #expect(second.status == 0, "\(second.stderr)")
         let rolledBack = try await deployment.orchestrate(["rollback", "--to", "v1"])
         #expect(rolledBack.status == 0, "\(rolledBack.stderr)")
         try await deployment.expectServing(release: 3, instances: 2, digestOf: 1)

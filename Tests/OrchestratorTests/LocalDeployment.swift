@@ -19,13 +19,10 @@ final class LocalDeployment: @unchecked Sendable {
 
     init(replicas: Int = 2) throws {
         self.replicas = replicas
-        // A block of ports nothing listens on yet (PostgreSQL, Redis, the instances): with ten
-        // environments a run, a blind random pick once met a port another test had taken.
-        var candidate = 21_000 + Int.random(in: 0..<400) * 100
-        while ([0, 1] + (10..<20)).contains(where: { LocalProcess.accepts(candidate + $0) }) {
-            candidate = 21_000 + Int.random(in: 0..<400) * 100
-        }
-        basePort = candidate
+        // PostgreSQL, Redis and the instances use basePort + 0, 1 and 10..<20. The block lies
+        // below the ephemeral range: there an outgoing connection took PostgreSQL's port between
+        // the pick and the start, twice in fresh-clone runs.
+        basePort = LocalProcess.portBlock(size: 20)
         let base = try String(contentsOfFile: CommandRunner.repositoryRoot + "/environments/base.yaml", encoding: .utf8)
         let test = """
             extends: base

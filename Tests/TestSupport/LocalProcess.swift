@@ -67,12 +67,30 @@ public final class LocalProcess: @unchecked Sendable {
     deinit { stop() }
 
     /// A port nothing listens on right now, from the kernel's ephemeral range.
-    public static func freePort() -> Int {
+    public static func freePort() -> Int { bindable(0) ?? 0 }
+
+    /// The first of `size` consecutive ports that nothing holds, below the kernel's ephemeral
+    /// range: a port in that range can be taken at any moment as the source of an outgoing
+    /// connection (the control plane's, a registry client's), which a listener then cannot bind.
+    public static func portBlock(size: Int) -> Int {
+        let ephemeralStart =
+            (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+            .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } } ?? 32_768
+        let blocks = max(1, (ephemeralStart - 10_000) / size)
+        while true {
+            let candidate = 10_000 + Int.random(in: 0..<blocks) * size
+            if (candidate..<candidate + size).allSatisfy({ bindable($0) != nil }) { return candidate }
+        }
+    }
+
+    /// Binds 127.0.0.1:port (0 for any) without SO_REUSEADDR and returns the port bound, or nil
+    /// when a listener or a connection holds it.
+    private static func bindable(_ port: Int) -> Int? {
         let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socketDescriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
@@ -80,7 +98,7 @@ public final class LocalProcess: @unchecked Sendable {
                 bind(socketDescriptor, socketAddress, length) == 0 && getsockname(socketDescriptor, socketAddress, &length) == 0
             }
         }
-        return bound ? Int(UInt16(bigEndian: address.sin_port)) : 0
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
 
     /// Waits until a TCP connect to 127.0.0.1:port succeeds.

@@ -90,33 +90,31 @@ struct Deployer {
         }
     }
 
-    /// After a failed rollout: back to the last successful release, or, with none, stop what was started.
+    /// After a failed rollout: the shared rule, with a restore that is a release of its own.
     private func rollBack(after failed: ReleaseRecord, failure: RolloutFailure) async throws -> DeployFailure {
         let history = platform.history
-        guard let target = try history.all().lastSuccessful(before: failed) else {
-            for instance in try await platform.fleet.instances() where instance.releaseID == failed.id {
-                try await platform.fleet.stop(instance.name)
-            }
-            return DeployFailure(
-                kind: .rolledBack, message: "\(failed.name) failed and there is no successful release to return to\n\(failure)")
-        }
-        progress.step("\(failed.name) failed; rolling back to \(target.name)")
-        var restore = ReleaseRecord(
-            id: try history.nextID(), configuration: target.configuration, createdAt: Date(), createdBy: actor,
-            outcome: .inProgress, message: "automatic rollback to \(target.name) after \(failed.name) failed", restores: target.id)
-        try history.save(restore)
-        do {
-            try await rollout(to: restore)
-            try finish(&restore, .succeeded, message: restore.message)
-            try history.setCurrent(restore)
-            return DeployFailure(
-                kind: .rolledBack, message: "\(failed.name) failed and was rolled back to \(target.name) (now \(restore.name))\n\(failure)")
-        } catch {
-            try finish(&restore, .failed, message: "rollback failed: \(error)")
-            return DeployFailure(
-                kind: .rollbackFailed, message: "\(failed.name) failed: \(failure)\nand the rollback to \(target.name) failed too: \(error)"
-            )
-        }
+        return try await ReturnAfterFailure(progress: progress).run(
+            after: failed.name, failure: failure, releases: try history.all(), failedRelease: failed,
+            restore: { target in
+                var restore = ReleaseRecord(
+                    id: try history.nextID(), configuration: target.configuration, createdAt: Date(), createdBy: actor,
+                    outcome: .inProgress, message: "automatic rollback to \(target.name) after \(failed.name) failed", restores: target.id)
+                try history.save(restore)
+                do {
+                    try await rollout(to: restore)
+                } catch {
+                    try finish(&restore, error is CancellationError ? .interrupted : .failed, message: "rollback failed: \(error)")
+                    throw error
+                }
+                try finish(&restore, .succeeded, message: restore.message)
+                try history.setCurrent(restore)
+                return restore.name
+            },
+            stopFailed: {
+                for instance in try await platform.fleet.instances() where instance.releaseID == failed.id {
+                    try await platform.fleet.stop(instance.name)
+                }
+            })
     }
 
     private func rollout(to release: ReleaseRecord) async throws {

@@ -29,6 +29,8 @@ protocol VersionedRelease {
     associatedtype Configuration: Equatable
     /// Increases with every release (a local release's id, a Kubernetes revision).
     var number: Int { get }
+    /// How a person names it: `v3`, `revision 3`.
+    var name: String { get }
     /// nil for a release orchestrate never verified.
     var verdict: ReleaseRecord.Outcome? { get }
     /// What a rollback to it restores.

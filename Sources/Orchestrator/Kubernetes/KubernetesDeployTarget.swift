@@ -24,7 +24,7 @@ struct KubernetesDeployTarget: DeployTarget {
     }
 
     func locked<Value: Sendable>(command: String, _ body: @Sendable () async throws -> Value) async throws -> Value {
-        try await deployer.locked(body)
+        try await deployer.locked(command: command, body)
     }
 
     func plan() async throws -> Plan {
@@ -70,14 +70,18 @@ struct KubernetesDeployTarget: DeployTarget {
         try await KubernetesStatus(client: client, spec: spec, namespace: target.namespace).report()
     }
 
-    /// Stopping a Kubernetes environment means scaling it and its autoscaler, which belong to
-    /// the cluster's operators; orchestrate does not guess at it.
+    /// Scales the Deployment to zero (its autoscaler leaves zero alone); the next apply starts
+    /// it again at the spec's count. Configuration, Secret, data and history stay.
     func down() async throws -> TargetReport {
-        throw DeployFailure(
-            kind: .invalid,
-            message:
-                "down stops the local target only; on Kubernetes scale the Deployment yourself (kubectl -n \(target.namespace) scale deployment/\(spec.app.name) --replicas=0, after removing its HorizontalPodAutoscaler); nothing was changed"
-        )
+        let stopped = try await deployer.down(try objects(image: RenderOptions().imageReference(for: spec)))
+        guard let stopped else {
+            return TargetReport(
+                text: "\(spec.name) has no Deployment in \(target.namespace); nothing to stop",
+                json: try Self.json(["environment": spec.name, "state": "absent"]))
+        }
+        return TargetReport(
+            text: "\(spec.name): stopped \(stopped) pod(s); `orchestrate apply \(spec.name)` starts it again",
+            json: try Self.json(["environment": spec.name, "state": "stopped", "podsStopped": stopped]))
     }
 
     func close() async {

@@ -21,9 +21,10 @@ struct KubernetesDeployer {
     }
 
     /// Runs `body` holding the environment's Lease.
-    func locked<Value>(_ body: () async throws -> Value) async throws -> Value {
+    func locked<Value>(command: String, _ body: () async throws -> Value) async throws -> Value {
         let lease = try await KubernetesLease.acquire(
-            client: client, namespace: namespace, name: "\(instance)-deploy", holder: "\(actor) pid \(getpid())", steal: stealLock,
+            client: client, namespace: namespace, name: "\(instance)-deploy", holder: "\(actor) pid \(getpid()) (\(command))",
+            steal: stealLock,
             progress: progress)
         // Released in a task of its own: an interrupted (cancelled) apply must still give it up.
         do {
@@ -93,20 +94,26 @@ struct KubernetesDeployer {
     }
 
     /// Marks the current revision failed (when the API still answers) and returns to the last
-    /// successful one.
+    /// successful one by the engine's rule, or, with none, scales the failed one to zero.
     private func failed(_ failure: RolloutFailure, objects: [DesiredObject], image: String) async throws -> DeployFailure {
         let failed = try? await history.currentRevision()
         if let failed {
             try? await history.mark(
                 failed, outcome: .failed, note: "\(failure.instance) failed \(failure.check)", actor: actor, image: image)
         }
-        do {
-            return try await rollBack(after: failed, failure: failure, objects: objects, history: history)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            return DeployFailure(kind: .rollbackFailed, message: "the rollout failed: \(failure)\nand the rollback failed too: \(error)")
-        }
+        let releases = (try? await history.releases()) ?? []
+        return try await ReturnAfterFailure(progress: progress).run(
+            after: failed.map { "revision \($0)" } ?? "the rollout", failure: failure, releases: releases,
+            failedRelease: releases.first { $0.revision == failed },
+            restore: { last in
+                // The health check is skipped here: what failed it may not be the build (a database
+                // down), and the last good build is the best the environment can run meanwhile.
+                let live = try await restore(
+                    last, objects: objects, history: history, note: "automatic rollback to revision \(last.revision)",
+                    checkingHealth: false)
+                return "revision \(live)"
+            },
+            stopFailed: { try await scaleToZero(objects) })
     }
 
     /// Objects no longer rendered go once the release is verified; one that cannot be deleted now
@@ -153,27 +160,6 @@ struct KubernetesDeployer {
             chosen, objects: objects, history: history, note: "rollback to revision \(chosen.revision)", checkingHealth: true)
     }
 
-    private func rollBack(after failed: Int?, failure: RolloutFailure, objects: [DesiredObject], history: KubernetesHistory) async throws
-        -> DeployFailure
-    {
-        let releases = try await history.releases()
-        guard let last = releases.lastSuccessful(before: releases.first { $0.revision == failed }) else {
-            return DeployFailure(
-                kind: .rolledBack, message: "the rollout failed and there is no successful revision to return to\n\(failure)")
-        }
-        progress.step("the rollout failed; rolling back to revision \(last.revision)")
-        do {
-            // The health check is skipped here: what failed it may not be the build (a database
-            // down), and the last good build is the best the environment can run meanwhile.
-            _ = try await restore(
-                last, objects: objects, history: history, note: "automatic rollback to revision \(last.revision)", checkingHealth: false)
-            return DeployFailure(
-                kind: .rolledBack, message: "the rollout failed and was rolled back to revision \(last.revision)\n\(failure)")
-        } catch {
-            return DeployFailure(kind: .rollbackFailed, message: "the rollout failed: \(failure)\nand the rollback failed too: \(error)")
-        }
-    }
-
     /// Applies the rendered Deployment with the release's pod template, under our field manager
     /// (so the next apply does not conflict with a manager of the rollback's own), watches the
     /// rollout and records the outcome; returns the revision now live.
@@ -211,35 +197,6 @@ struct KubernetesDeployer {
             }
         }
     }
-
-    /// With an autoscaler the rendered Deployment names no replica count, so that applies never
-    /// reset the autoscaler's. A Deployment created so would start with one pod, below the
-    /// spec's minimum: it is created with the minimum, and the count is handed over to a field
-    /// manager of its own, which keeps it when orchestrate's later applies leave it out
-    /// (server-side apply removes a field its last manager stops applying) until the
-    /// autoscaler takes it over.
-    private func applyDeployment(_ object: DesiredObject) async throws {
-        let replicas = spec.scaling.replicas.min
-        guard spec.scaling.scales, (object.body["spec"] as? [String: Any])?["replicas"] == nil,
-            try await client.object(object.path, label: object.label) == nil
-        else {
-            try await client.apply(object, force: forceConflicts)
-            return
-        }
-        var created = object
-        var body = created.body["spec"] as? [String: Any] ?? [:]
-        body["replicas"] = replicas
-        created.body["spec"] = body
-        try await client.apply(created, force: forceConflicts)
-        var handover = object
-        handover.body = [
-            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": object.name, "namespace": namespace],
-            "spec": ["replicas": replicas],
-        ]
-        try await client.apply(handover, force: false, fieldManager: Self.initialReplicasManager)
-    }
-
-    static let initialReplicasManager = "orchestrate-initial-replicas"
 
     private func checkSecret() async throws {
         let path = "/api/v1/namespaces/\(namespace)/secrets/\(target.secretName)"

@@ -28,6 +28,7 @@ struct KubernetesRelease: @unchecked Sendable {
 
 extension KubernetesRelease: VersionedRelease {
     var number: Int { revision }
+    var name: String { "revision \(revision)" }
     var verdict: ReleaseRecord.Outcome? { outcome }
     /// The controller's hash of the pod template (its `pod-template-hash`), which names image
     /// and configuration together.

@@ -13,6 +13,8 @@ struct KubernetesPlanner {
     let instance: String
     /// Plan as `apply --force-conflicts` would apply: taking fields other managers own.
     var force = false
+    /// What a stopped Deployment starts again at.
+    var minimumReplicas = 1
 
     /// The environment's objects with `image` (default: the spec's repository, tag `unreleased`)
     /// and their plan against the cluster.
@@ -23,7 +25,8 @@ struct KubernetesPlanner {
             spec, target: target, image: RenderOptions(image: image).imageReference(for: spec),
             templates: TemplateSet(directory: templates, files: DiskFiles()))
         let planner = KubernetesPlanner(
-            client: client, namespace: target.namespace, instance: "\(spec.app.name)-\(spec.name)", force: force)
+            client: client, namespace: target.namespace, instance: "\(spec.app.name)-\(spec.name)", force: force,
+            minimumReplicas: spec.scaling.replicas.min)
         let (changes, fingerprint) = try await planner.plan(objects)
         return Plan(
             environment: spec.name, target: "kubernetes (\(client.connection.context))", changes: changes, desired: nil,
@@ -87,7 +90,7 @@ struct KubernetesPlanner {
         }
         let retained = try await releases
         if let deployment, !changes.contains(where: { $0.resource == deployment.label }),
-            let unverified = Self.unverifiedRevision(live: liveDeployment, releases: retained)
+            let unverified = Self.unverifiedRevision(live: liveDeployment, releases: retained) ?? stopped(liveDeployment)
         {
             changes.append(Change(action: .change, resource: deployment.label, detail: unverified, fields: []))
         }
@@ -150,6 +153,13 @@ struct KubernetesPlanner {
             return "revision \(current) failed its rollout\(release.note.map { " (\($0))" } ?? ""); apply rolls it out and checks it again"
         default: return "revision \(current) was never verified (an apply was interrupted?); apply checks it"
         }
+    }
+
+    /// A Deployment at zero (after `down`, or a first release that failed) is started again by
+    /// apply, though with an autoscaler the rendered object names no count to differ from.
+    private func stopped(_ live: [String: Any]?) -> String? {
+        guard live != nil, Field.int(live, "spec", "replicas") == 0, minimumReplicas > 0 else { return nil }
+        return "stopped (0 replicas); apply starts it again at \(minimumReplicas)"
     }
 
     private func requireNamespace() async throws {

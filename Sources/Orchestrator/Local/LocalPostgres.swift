@@ -96,8 +96,15 @@ struct LocalPostgres: Sendable {
             "\(bin)/pg_ctl", ["-D", data, "-l", serverLog, "-w", "-t", "60", "-o", options, "start"],
             log: folder + "/pg_ctl.log", timeout: .seconds(90))
         guard status == 0 else {
-            throw LocalServiceError("PostgreSQL did not start on port \(port); see \(serverLog)")
+            throw LocalServiceError("PostgreSQL did not start on port \(port)\(lastServerLogLines()); see \(serverLog)")
         }
+    }
+
+    /// Why it did not start is nearly always in the last lines (a port in use, a bad setting).
+    private func lastServerLogLines() -> String {
+        guard let log = try? String(contentsOfFile: serverLog, encoding: .utf8) else { return "" }
+        let lines = log.split(separator: "\n").suffix(3).map { "\n    " + $0.prefix(300) }
+        return lines.isEmpty ? "" : ":" + lines.joined()
     }
 
     func stop() async throws {
