@@ -82,7 +82,9 @@ import Testing
         #expect(
             NSDictionary(dictionary: Field.map(stopped, "spec", "template") ?? [:]).isEqual(to: template ?? [:]),
             "down changed the pod template")
-        #expect(try await cluster.list("/api/v1/namespaces/\(cluster.namespace)/pods", labelSelector: "app.kubernetes.io/component=api").isEmpty)
+        #expect(
+            try await cluster.list("/api/v1/namespaces/\(cluster.namespace)/pods", labelSelector: "app.kubernetes.io/component=api").isEmpty
+        )
         #expect(try await cluster.history().current == 1)
         let again = try await cluster.orchestrate(["down"])
         #expect(again.status == 0, "\(again.stderr)")

@@ -19,7 +19,8 @@ struct ReturnAfterFailure<Release: VersionedRelease> {
             } catch {
                 return DeployFailure(
                     kind: .rollbackFailed,
-                    message: "\(failed) failed: \(failure)\nthere is no successful release to return to, and stopping it failed too: \(error)")
+                    message:
+                        "\(failed) failed: \(failure)\nthere is no successful release to return to, and stopping it failed too: \(error)")
             }
             return DeployFailure(
                 kind: .rolledBack, message: "\(failed) failed and there is no successful release to return to; it was stopped\n\(failure)")
