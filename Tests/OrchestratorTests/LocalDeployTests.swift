@@ -131,6 +131,23 @@ import Testing
         #expect(try await deployment.history().releases.first { $0.id == 2 }?.outcome == "interrupted")
     }
 
+    /// `kill -9` of the first apply at each step of creating PostgreSQL (initdb running, the
+    /// cluster just in place, the database being created, the tuning being applied, after it):
+    /// the next apply finishes the job and the release command finds its database.
+    @Test(arguments: ["data.partial-", "data", "ensure-database.sql", "tuning.sql", "tuning.applied"])
+    func aFirstApplyKilledWhileCreatingPostgreSQLIsFinishedByTheNext(step: String) async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        let first = try deployment.startInBackground(["apply", "--binary", deployment.goodBuild])
+        let reached = try await deployment.waitForPostgresFile(startingWith: step)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(reached, "the first apply never reached \(step)")
+        let converged = try await deployment.orchestrate(["apply"])
+        #expect(converged.status == 0, "\(converged.stderr)")
+        try await deployment.expectServing(release: 1, instances: 2)
+    }
+
     /// Ctrl-C: the run stops after its current step, records the release as interrupted, exits
     /// 130, and the next apply converges.
     @Test func ctrlCStopsAfterTheCurrentStepAndTheNextApplyConverges() async throws {

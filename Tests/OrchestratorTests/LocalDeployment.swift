@@ -72,6 +72,21 @@ final class LocalDeployment: @unchecked Sendable {
         }
     }
 
+    /// Until a file whose name starts with `prefix` appears in PostgreSQL's folder (polled every
+    /// 2 ms: some steps last only tens of milliseconds); false after a minute.
+    func waitForPostgresFile(startingWith prefix: String) async throws -> Bool {
+        let link = stateDirectory + "/test/postgres"
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let folder = (try? FileManager.default.destinationOfSymbolicLink(atPath: link)) ?? link
+            if ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).contains(where: { $0.hasPrefix(prefix) }) {
+                return true
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        return false
+    }
+
     /// Until release `id` is recorded with `outcome` (an apply in the background got that far).
     func waitForRelease(_ id: Int, outcome: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let deadline = ContinuousClock.now + .seconds(20)

@@ -35,38 +35,78 @@ struct LocalPostgres: Sendable {
         "postgres://postgres:\(password)@127.0.0.1:\(port)/\(databaseName)?sslmode=disable"
     }
 
-    /// Creates (initdb, database, tuning) or starts it, whichever is needed.
+    /// Creates or starts it, step by step, each step checked on its own so that a run killed at
+    /// any point (during initdb, before the database, before the tuning) is finished by the next:
+    /// the cluster is initialized in a folder of its own and renamed into place only when
+    /// complete, the database is looked for by connecting, and the tuning is applied until a
+    /// note says this exact tuning took effect.
     func ensure(password: String, tuningSQL: String, progress: any ProgressReporter) async throws {
         guard let bin = Self.binaryDirectory() else {
             throw LocalServiceError(
                 "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin); install it with `apt-get install postgresql`")
         }
-        if await isRunning() { return }
-        let created = !isInitialized
-        if created {
+        if !isInitialized {
             progress.step("creating \(detail)")
             try await createFolder(progress: progress)
-            let passwordFile = folder + "/initdb.pw"
-            try AtomicFile.write(Data(password.utf8), to: passwordFile, permissions: 0o600)
-            defer { try? FileManager.default.removeItem(atPath: passwordFile) }
-            try ServiceUser.giveToServiceUser(folder)
-            let status = try await ServiceUser.run(
-                "\(bin)/initdb",
-                [
-                    "-D", data, "-U", "postgres", "--auth-local=peer", "--auth-host=scram-sha-256",
-                    "--pwfile=\(passwordFile)", "-E", "UTF8", "--locale=C",
-                ], log: folder + "/initdb.log", timeout: .seconds(120))
-            guard status == 0 else { throw LocalServiceError("initdb failed; see \(folder)/initdb.log") }
+            try await initializeCluster(bin: bin, password: password)
         }
-        try await start(bin: bin, progress: progress)
-        if created {
-            try await psql(bin: bin, password: password, database: "postgres", ["-c", "CREATE DATABASE \(Self.databaseName)"])
-            let tuning = folder + "/tuning.sql"
-            try Data(tuningSQL.utf8).write(to: URL(fileURLWithPath: tuning))
-            try await psql(bin: bin, password: password, database: "postgres", ["-f", tuning])
+        if await !isRunning() { try await start(bin: bin, progress: progress) }
+        // A killed run's pg_ctl may still be starting it.
+        try await waitUntilAccepting(bin: bin)
+        try await psql(bin: bin, password: password, script: "ensure-database.sql", Self.createDatabaseIfMissing)
+        if (try? String(contentsOfFile: tuningNote, encoding: .utf8)) != tuningSQL {
+            try await psql(bin: bin, password: password, script: "tuning.sql", tuningSQL)
             progress.step("restarting PostgreSQL with the spec's tuning")
             try await stop()
             try await start(bin: bin, progress: progress)
+            try AtomicFile.write(Data(tuningSQL.utf8), to: tuningNote, permissions: 0o644)
+        }
+    }
+
+    private func waitUntilAccepting(bin: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            let ready = try await ProcessLauncher.run(
+                "\(bin)/pg_isready", arguments: ["-q", "-h", "127.0.0.1", "-p", String(port)], environment: [:], logPath: nil,
+                timeout: .seconds(10))
+            if ready == 0 { return }
+            guard ContinuousClock.now < deadline else {
+                throw LocalServiceError("PostgreSQL on port \(port) does not accept connections\(lastServerLogLines()); see \(serverLog)")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// The tuning last applied and restarted with.
+    private var tuningNote: String { folder + "/tuning.applied" }
+
+    static let createDatabaseIfMissing = """
+        SELECT 'CREATE DATABASE \(databaseName)' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '\(databaseName)')\\gexec
+
+        """
+
+    /// initdb into `data.partial-PID`, renamed to `data` once it succeeded. A killed run's folder
+    /// is removed by the next (a killed initdb may still be writing to its own, never to ours),
+    /// and so is its password file.
+    private func initializeCluster(bin: String, password: String) async throws {
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for name in leftovers where name.hasPrefix("data.partial-") || name == "initdb.pw" {
+            try? FileManager.default.removeItem(atPath: folder + "/" + name)
+        }
+        let partial = folder + "/data.partial-\(getpid())"
+        let passwordFile = folder + "/initdb.pw"
+        try AtomicFile.write(Data(password.utf8), to: passwordFile, permissions: 0o600)
+        defer { try? FileManager.default.removeItem(atPath: passwordFile) }
+        try ServiceUser.giveToServiceUser(folder)
+        let status = try await ServiceUser.run(
+            "\(bin)/initdb",
+            [
+                "-D", partial, "-U", "postgres", "--auth-local=peer", "--auth-host=scram-sha-256",
+                "--pwfile=\(passwordFile)", "-E", "UTF8", "--locale=C",
+            ], log: folder + "/initdb.log", timeout: .seconds(120))
+        guard status == 0 else { throw LocalServiceError("initdb failed; see \(folder)/initdb.log") }
+        guard rename(partial, data) == 0 else {
+            throw LocalServiceError("cannot move the new cluster \(partial) to \(data): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -95,7 +135,9 @@ struct LocalPostgres: Sendable {
         let status = try await ServiceUser.run(
             "\(bin)/pg_ctl", ["-D", data, "-l", serverLog, "-w", "-t", "60", "-o", options, "start"],
             log: folder + "/pg_ctl.log", timeout: .seconds(90))
-        guard status == 0 else {
+        // A killed run's pg_ctl may have started it meanwhile.
+        let startedMeanwhile = status == 0 ? false : await isRunning()
+        guard status == 0 || startedMeanwhile else {
             throw LocalServiceError("PostgreSQL did not start on port \(port)\(lastServerLogLines()); see \(serverLog)")
         }
     }
@@ -114,15 +156,19 @@ struct LocalPostgres: Sendable {
             timeout: .seconds(60))
     }
 
-    private func psql(bin: String, password: String, database: String, _ arguments: [String]) async throws {
+    private func psql(bin: String, password: String, script name: String, _ sql: String) async throws {
+        let script = folder + "/" + name
+        try AtomicFile.write(Data(sql.utf8), to: script, permissions: 0o644)
         var environment = ProcessInfo.processInfo.environment
         environment["PGPASSWORD"] = password
         let status = try await ProcessLauncher.run(
             "\(bin)/psql",
-            arguments: ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1"] + arguments,
+            arguments: [
+                "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-f", script,
+            ],
             environment: environment, logPath: folder + "/psql.log", timeout: .seconds(60))
         guard status == 0 else {
-            throw LocalServiceError("psql \(arguments.joined(separator: " ")) failed; see \(folder)/psql.log")
+            throw LocalServiceError("psql -f \(script) failed; see \(folder)/psql.log")
         }
     }
 
