@@ -148,6 +148,30 @@ import Testing
         try await deployment.expectServing(release: 1, instances: 2)
     }
 
+    /// `kill -9` of a supervisor takes its instance with it (the port is freed, `status` is
+    /// right to call it stopped), `plan` sees the gap, and `apply` fills it.
+    @Test func aKilledSupervisorTakesItsInstanceWithIt() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
+        struct Record: Decodable {
+            var port: Int
+            var supervisorPID: Int32
+        }
+        let record = try JSONDecoder().decode(
+            Record.self, from: Data(contentsOf: URL(fileURLWithPath: deployment.stateDirectory + "/test/instances/test-1.json")))
+        #expect(LocalProcess.accepts(record.port))
+        kill(record.supervisorPID, SIGKILL)
+        let deadline = ContinuousClock.now + .seconds(15)
+        while LocalProcess.accepts(record.port), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!LocalProcess.accepts(record.port), "the instance outlived its supervisor")
+        let plan = try await deployment.orchestrate(["plan", "--detailed-exitcode"])
+        #expect(plan.status == 2, "\(plan.stdout)\(plan.stderr)")
+        let converged = try await deployment.orchestrate(["apply"])
+        #expect(converged.status == 0, "\(converged.stderr)")
+        try await deployment.expectServing(release: 1, instances: 2)
+    }
+
     /// Ctrl-C: the run stops after its current step, records the release as interrupted, exits
     /// 130, and the next apply converges.
     @Test func ctrlCStopsAfterTheCurrentStepAndTheNextApplyConverges() async throws {

@@ -66,7 +66,8 @@ struct LocalFleet: InstanceFleet {
         if let supervisor = record.supervisorPID, supervisorAlive(record) {
             await ProcessLauncher.terminate(supervisor, grace: .seconds(35))
         }
-        if let child = state?.childPID, childAlive(record, state) {
+        // Its own child, or one a supervisor killed before instances died with it left behind.
+        if let child = state?.childPID, childAlive(record, state) || ProcessLauncher.isAlive(child, running: record.binary) {
             await ProcessLauncher.terminate(child, grace: .seconds(5))
         }
         try? FileManager.default.removeItem(atPath: record.stateFile)

@@ -98,8 +98,19 @@ private final class Supervisor: @unchecked Sendable {
         let secrets = (try? LocalSecrets.load(record.secretsFile))?.values ?? [:]
         environment.merge(secrets) { _, secret in secret }
         environment["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        // Through setpriv, which asks the kernel to send the instance SIGTERM when this process
+        // dies (kill -9 included) and then execs it: an instance never outlives its supervisor,
+        // keeping its port while `status` calls it stopped. This is the main thread, which lives
+        // as long as the process; the signal follows the thread that started the child.
+        if FileManager.default.isExecutableFile(atPath: Self.setpriv) {
+            return try ProcessLauncher.spawn(
+                Self.setpriv, arguments: ["--pdeathsig", "TERM", "--", record.binary, "serve"], environment: environment,
+                logPath: record.logFile)
+        }
         return try ProcessLauncher.spawn(record.binary, arguments: ["serve"], environment: environment, logPath: record.logFile)
     }
+
+    private static let setpriv = "/usr/bin/setpriv"
 
     private func save() {
         try? JSONCoding.write(state, toFile: record.stateFile)
