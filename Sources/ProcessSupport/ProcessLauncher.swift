@@ -123,6 +123,8 @@ extension ProcessLauncher {
     public static func terminate(_ pid: pid_t, grace: Duration) async {
         guard isAlive(pid) else { return }
         kill(pid, SIGTERM)
+        // As systemd does: a stopped (SIGSTOP) process acts on SIGTERM only once continued.
+        kill(pid, SIGCONT)
         if await waitUntilGone(pid, timeout: grace) { return }
         kill(pid, SIGKILL)
         _ = await waitUntilGone(pid, timeout: .seconds(5))

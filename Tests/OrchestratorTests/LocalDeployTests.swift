@@ -172,6 +172,93 @@ import Testing
         try await deployment.expectServing(release: 1, instances: 2)
     }
 
+    /// A hung instance (SIGSTOP: alive to its supervisor, serving nobody) is drift: status calls
+    /// it unhealthy, plan shows it, apply replaces it.
+    @Test func aHungInstanceIsDriftThatApplyReplaces() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
+        let hung = try #require(deployment.instancePID("test-1"))
+        kill(hung, SIGSTOP)
+        let status = try await deployment.orchestrate(["status"])
+        #expect(status.stdout.contains("unhealthy"), "\(status.stdout)")
+        let plan = try await deployment.orchestrate(["plan", "--detailed-exitcode"])
+        #expect(plan.status == 2, "\(plan.stdout)\(plan.stderr)")
+        #expect(plan.stdout.contains("not answering: test-1"), "\(plan.stdout)")
+        let converged = try await deployment.orchestrate(["apply"])
+        #expect(converged.status == 0, "\(converged.stderr)")
+        try await deployment.expectServing(release: 1, instances: 2)
+        #expect(kill(hung, 0) != 0, "the hung process was left behind")
+    }
+
+    /// The supervisor runs the spec's liveness check as the kubelet would: a hung instance is
+    /// restarted without anyone running apply.
+    @Test func aSupervisorRestartsAnInstanceThatFailsItsLivenessCheck() async throws {
+        let deployment = try LocalDeployment(
+            liveness: "{ path: /healthz, initialDelay: 1s, period: 1s, timeout: 1s, failureThreshold: 2 }")
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
+        let hung = try #require(deployment.instancePID("test-1"))
+        kill(hung, SIGSTOP)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while deployment.instancePID("test-1") == hung || deployment.instancePID("test-1") == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(deployment.instancePID("test-1") != hung, "the supervisor kept the hung process")
+        #expect(kill(hung, 0) != 0)
+        try await deployment.eventually("the restarted instance answers") {
+            try await deployment.orchestrate(["status"]).stdout.components(separatedBy: "unhealthy").count == 1
+        }
+        try await deployment.expectServing(release: 1, instances: 2)
+        let log = try String(contentsOfFile: deployment.stateDirectory + "/test/instances/test-1.log", encoding: .utf8)
+        #expect(log.contains("/healthz failed 2 time(s) in a row; restarting pid \(hung)"), "\(log.suffix(2000))")
+    }
+
+    /// An instance its supervisor restarted twice is healthy in `status` as soon as it answers
+    /// again: the crash-loop rule judges a release during a rollout, not an instance later.
+    @Test func anInstanceRestartedTwiceIsHealthyOnceItAnswers() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
+        for _ in 0..<2 {
+            let pid = try #require(deployment.instancePID("test-1"))
+            kill(pid, SIGKILL)
+            try await deployment.eventually("test-1 is restarted") {
+                deployment.instancePID("test-1").map { $0 != pid } ?? false
+            }
+        }
+        try await deployment.eventually("status calls the restarted instance healthy", within: .seconds(15)) {
+            try await deployment.orchestrate(["status"]).stdout.components(separatedBy: "unhealthy").count == 1
+        }
+        let status = try await deployment.orchestrate(["status"])
+        #expect(status.stdout.contains("healthy"), "\(status.stdout)")
+    }
+
+    /// PostgreSQL killed (`kill -9` of the postmaster): status and plan see it down at once (not
+    /// trusting a pid file), and apply exits 0 only once every instance answers its detailed
+    /// health path again.
+    @Test func aKilledPostgreSQLIsSeenDownAndApplyReturnsOnceTheInstancesAreHealthy() async throws {
+        let deployment = try LocalDeployment()
+        defer { deployment.tearDown() }
+        _ = try await deployment.firstApply()
+        let link = deployment.stateDirectory + "/test/postgres"
+        let folder = (try? FileManager.default.destinationOfSymbolicLink(atPath: link)) ?? link
+        let lockFile = try String(contentsOfFile: folder + "/data/postmaster.pid", encoding: .utf8)
+        let postmaster = try #require(lockFile.split(separator: "\n").first.flatMap { Int32($0) })
+        kill(postmaster, SIGKILL)
+        let status = try await deployment.orchestrate(["status"])
+        #expect(status.stdout.contains("postgres: down"), "\(status.stdout)")
+        let plan = try await deployment.orchestrate(["plan", "--detailed-exitcode"])
+        #expect(plan.status == 2, "\(plan.stdout)\(plan.stderr)")
+        let applied = try await deployment.orchestrate(["apply"])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        for port in [deployment.basePort + 10, deployment.basePort + 11] {
+            let url = try #require(URL(string: "http://127.0.0.1:\(port)/healthz/detailed"))
+            let (_, response) = try await URLSession.shared.data(from: url)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200, "instance on \(port) right after apply")
+        }
+    }
+
     /// Ctrl-C: the run stops after its current step, records the release as interrupted, exits
     /// 130, and the next apply converges.
     @Test func ctrlCStopsAfterTheCurrentStepAndTheNextApplyConverges() async throws {

@@ -17,7 +17,8 @@ final class LocalDeployment: @unchecked Sendable {
     let goodBuild: String
     let replicas: Int
 
-    init(replicas: Int = 2) throws {
+    /// `liveness`: the spec's `health.liveness` for this environment.
+    init(replicas: Int = 2, liveness: String = "{ initialDelay: 1s }") throws {
         self.replicas = replicas
         // PostgreSQL, Redis and the instances use basePort + 0, 1 and 10..<20. The block lies
         // below the ephemeral range: there an outgoing connection took PostgreSQL's port between
@@ -30,7 +31,7 @@ final class LocalDeployment: @unchecked Sendable {
             scaling:
               replicas: { min: \(replicas), max: \(replicas) }
             health:
-              liveness: { initialDelay: 1s }
+              liveness: \(liveness)
               readiness: { initialDelay: 1s }
             deploy:
               healthTimeout: 6s
@@ -85,6 +86,25 @@ final class LocalDeployment: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(2))
         }
         return false
+    }
+
+    func eventually(
+        _ what: String, within timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
+        _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("not within \(timeout): \(what)", sourceLocation: sourceLocation)
+    }
+
+    /// The pid of an instance's `pet-backend` process, from its supervisor's state file.
+    func instancePID(_ name: String) -> Int32? {
+        struct State: Decodable { var childPID: Int32? }
+        let path = stateDirectory + "/test/instances/\(name).state.json"
+        return (try? JSONDecoder().decode(State.self, from: Data(contentsOf: URL(fileURLWithPath: path))))?.childPID
     }
 
     /// Until release `id` is recorded with `outcome` (an apply in the background got that far).

@@ -35,6 +35,9 @@ struct Deployer {
             progress.step("converging instances to \(current.name)")
             do {
                 try await rollout(to: current)
+                // What changed may be beneath the instances (a database restarted): the verdict
+                // waits until they say so on their detailed health path, as a rollout's does.
+                try await gateRunningInstances(of: current)
             } catch let failure as RolloutFailure {
                 throw DeployFailure(kind: .rollbackFailed, message: "\(current.name) no longer starts healthy: \(failure)")
             }
@@ -122,6 +125,15 @@ struct Deployer {
         let wanted = release.configuration
         let rollout = Rollout(fleet: platform.fleet, progress: progress) { configurations[$0] == wanted }
         try await rollout.run(to: release)
+    }
+
+    private func gateRunningInstances(of release: ReleaseRecord) async throws {
+        let gate = HealthGate(fleet: platform.fleet, progress: progress, configuration: release.configuration)
+        let names = try await platform.fleet.instances().filter { $0.releaseID == release.id }.map(\.name)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for name in names { group.addTask { try await gate.waitUntilHealthy(name) } }
+            try await group.waitForAll()
+        }
     }
 
     /// We hold the lock, so a release still in progress belongs to a run that was killed.

@@ -70,13 +70,16 @@ enum PlanBuilder {
             createdAt: Date())
     }
 
-    /// Instances that do not run the current release, or are not running: apply converges them.
+    /// Instances that do not run the current release, are not running, or run but do not answer
+    /// their liveness check (a hung process): apply converges them.
     static func instanceDrift(live: LiveState, release: ReleaseRecord) -> Change? {
-        let good = live.instances.filter { $0.releaseID == release.id && $0.state == .running }.count
+        let good = live.instances.filter { $0.releaseID == release.id && $0.state == .running && $0.healthy != false }.count
         let wanted = release.configuration.replicas
         guard good != wanted || live.instances.count != wanted else { return nil }
+        let hung = live.instances.filter { $0.state == .running && $0.healthy == false }.map(\.name)
         return Change(
-            action: .change, resource: "instances", detail: "converge to \(release.name)",
+            action: .change, resource: "instances",
+            detail: "converge to \(release.name)" + (hung.isEmpty ? "" : "; not answering: \(hung.joined(separator: ", "))"),
             fields: [
                 FieldChange(
                     field: "running \(release.name)", before: "\(good) of \(live.instances.count)", after: "\(wanted) of \(wanted)",

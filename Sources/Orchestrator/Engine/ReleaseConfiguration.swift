@@ -23,6 +23,9 @@ struct ReleaseConfiguration: Codable, Equatable, Sendable {
     var maxUnavailable: Int
     var maxSurge: Int
     var livenessPath: String
+    /// How a platform restarts an instance that stops answering (nil in releases recorded before
+    /// it was kept, which are not probed).
+    var liveness: LivenessCheck?
     var detailedPath: String
     var healthTimeoutSeconds: Int
     var releaseCommand: [String]?
@@ -40,6 +43,11 @@ struct ReleaseConfiguration: Codable, Equatable, Sendable {
         maxUnavailable = spec.deploy.maxUnavailable.resolved(forTotal: replicas, roundUp: false)
         maxSurge = spec.deploy.maxSurge.resolved(forTotal: replicas, roundUp: true)
         livenessPath = spec.health.liveness?.path ?? spec.health.readiness?.path ?? "/healthz"
+        liveness = spec.health.liveness.map {
+            LivenessCheck(
+                path: $0.path, initialDelaySeconds: Int($0.initialDelay.seconds), periodSeconds: Int($0.period.seconds),
+                timeoutSeconds: Int($0.timeout.seconds), failureThreshold: $0.failureThreshold)
+        }
         detailedPath = spec.health.detailedPath
         healthTimeoutSeconds = Int(spec.deploy.healthTimeout.seconds)
         releaseCommand = spec.deploy.releaseCommand
@@ -48,3 +56,13 @@ struct ReleaseConfiguration: Codable, Equatable, Sendable {
 }
 
 extension DeploySpec.Strategy: Codable {}
+
+/// The spec's liveness probe, as the kubelet runs it: after the initial delay, every period, a
+/// GET with a timeout; so many failures in a row and the instance is restarted.
+struct LivenessCheck: Codable, Equatable, Sendable {
+    var path: String
+    var initialDelaySeconds: Int
+    var periodSeconds: Int
+    var timeoutSeconds: Int
+    var failureThreshold: Int
+}

@@ -14,6 +14,8 @@ struct InstanceRecord: Codable, Sendable {
     var stateFile: String
     var supervisorPID: Int32?
     var createdAt: Date
+    /// Probed by the supervisor, which restarts an instance that stops answering.
+    var liveness: LivenessCheck?
 }
 
 /// What the supervisor writes after each start and exit of its child.

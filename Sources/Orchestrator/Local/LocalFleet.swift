@@ -50,7 +50,7 @@ struct LocalFleet: InstanceFleet {
         var record = InstanceRecord(
             name: name, port: port, releaseID: release.id, binary: paths.artifact(release.configuration.artifact.digest),
             environment: environment, secretsFile: paths.secrets, logFile: paths.instanceLog(name),
-            stateFile: paths.instanceState(name), supervisorPID: nil, createdAt: Date())
+            stateFile: paths.instanceState(name), supervisorPID: nil, createdAt: Date(), liveness: release.configuration.liveness)
         try JSONCoding.write(record, toFile: paths.instance(name))
         let supervisor = try ProcessLauncher.spawn(
             orchestratePath, arguments: ["supervise", paths.instance(name)], environment: ProcessInfo.processInfo.environment,
@@ -129,6 +129,24 @@ enum HTTPProbe {
         } catch {
             return .unhealthy("\(error)")
         }
+    }
+}
+
+extension HTTPProbe {
+    /// For the supervisor, whose loop is synchronous.
+    static func blockingGet(_ url: String, timeoutSeconds: Int) -> Bool {
+        let answer = ProbeAnswer()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            answer.healthy = await get(url, timeout: .seconds(Int64(timeoutSeconds))) == .healthy
+            done.signal()
+        }
+        done.wait()
+        return answer.healthy
+    }
+
+    private final class ProbeAnswer: @unchecked Sendable {
+        var healthy = false
     }
 }
 

@@ -36,14 +36,16 @@ struct LocalPlatform: FleetPlatform {
         let secretsPresent = FileManager.default.fileExists(atPath: paths.secrets)
         let components = [
             ComponentStatus(name: "secrets", present: secretsPresent, detail: "generated values in \(paths.secrets) (mode 0600)"),
-            ComponentStatus(name: "postgres", present: await postgres.isRunning(), detail: postgres.detail),
+            ComponentStatus(name: "postgres", present: await postgres.isAccepting(), detail: postgres.detail),
             ComponentStatus(name: "redis", present: redis.runningPID != nil, detail: redis.detail),
         ]
         var instances = try await localFleet.instances()
         let current = try history.current()
+        // Whether it answers now: the rollout's crash-loop rule (restarts within a minute) is a
+        // verdict on a release, not on an instance that serves again.
         for index in instances.indices where instances[index].state == .running {
             let path = current?.configuration.livenessPath ?? "/healthz"
-            instances[index].healthy = await localFleet.probe(instances[index].name, path: path) == .healthy
+            instances[index].healthy = await HTTPProbe.get(instances[index].address + path) == .healthy
         }
         return LiveState(components: components, current: current, instances: instances)
     }

@@ -50,9 +50,7 @@ struct LocalPostgres: Sendable {
             try await createFolder(progress: progress)
             try await initializeCluster(bin: bin, password: password)
         }
-        if await !isRunning() { try await start(bin: bin, progress: progress) }
-        // A killed run's pg_ctl may still be starting it.
-        try await waitUntilAccepting(bin: bin)
+        try await startUntilAccepting(bin: bin, progress: progress)
         try await psql(bin: bin, password: password, script: "ensure-database.sql", Self.createDatabaseIfMissing)
         if (try? String(contentsOfFile: tuningNote, encoding: .utf8)) != tuningSQL {
             try await psql(bin: bin, password: password, script: "tuning.sql", tuningSQL)
@@ -63,15 +61,38 @@ struct LocalPostgres: Sendable {
         }
     }
 
-    private func waitUntilAccepting(bin: String) async throws {
+    /// Started, and answering on its port: `pg_ctl status` alone trusts a postmaster.pid whose
+    /// process is a zombie not yet reaped, for a while after `kill -9`.
+    func isAccepting() async -> Bool {
+        guard let bin = Self.binaryDirectory(), await isRunning() else { return false }
+        return (try? await answers(bin: bin)) == true
+    }
+
+    private func answers(bin: String) async throws -> Bool {
+        try await ProcessLauncher.run(
+            "\(bin)/pg_isready", arguments: ["-q", "-h", "127.0.0.1", "-p", String(port)], environment: [:], logPath: nil,
+            timeout: .seconds(10)) == 0
+    }
+
+    /// Starts it unless it runs, and waits until it answers. Started again while it does not
+    /// run: after a `kill -9` pg_ctl sees a zombie postmaster for a while and a new one finds the
+    /// old one's shared memory until its backends are gone; a killed run's pg_ctl may also still
+    /// be starting it.
+    private func startUntilAccepting(bin: String, progress: any ProgressReporter) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
+        var lastFailure: (any Error)?
         while true {
-            let ready = try await ProcessLauncher.run(
-                "\(bin)/pg_isready", arguments: ["-q", "-h", "127.0.0.1", "-p", String(port)], environment: [:], logPath: nil,
-                timeout: .seconds(10))
-            if ready == 0 { return }
+            if await !isRunning() {
+                do {
+                    try await start(bin: bin, progress: progress)
+                } catch let failure as LocalServiceError {
+                    lastFailure = failure
+                }
+            }
+            if try await answers(bin: bin) { return }
             guard ContinuousClock.now < deadline else {
-                throw LocalServiceError("PostgreSQL on port \(port) does not accept connections\(lastServerLogLines()); see \(serverLog)")
+                throw lastFailure
+                    ?? LocalServiceError("PostgreSQL on port \(port) does not accept connections\(lastServerLogLines()); see \(serverLog)")
             }
             try await Task.sleep(for: .milliseconds(200))
         }

@@ -18,6 +18,7 @@ struct SupervisorCommand: ParsableCommand {
         let record = try JSONCoding.decode(InstanceRecord.self, fromFile: instanceFile)
         let supervisor = Supervisor(record: record)
         supervisor.handleTermination()
+        supervisor.watchLiveness()
         supervisor.loop()
     }
 }
@@ -29,6 +30,8 @@ private final class Supervisor: @unchecked Sendable {
     private var child: pid_t = 0
     private var state = SupervisorState(starts: 0)
     private var signalSources: [DispatchSourceSignal] = []
+    private let liveness = LivenessWatch()
+    private var livenessTimer: DispatchSourceTimer?
     private let wake = DispatchSemaphore(value: 0)
 
     init(record: InstanceRecord) {
@@ -44,7 +47,10 @@ private final class Supervisor: @unchecked Sendable {
                     stopping = true
                     return child
                 }
-                if running > 0 { kill(running, SIGTERM) }
+                if running > 0 {
+                    kill(running, SIGTERM)
+                    kill(running, SIGCONT)
+                }
                 wake.signal()
             }
             source.resume()
@@ -66,6 +72,7 @@ private final class Supervisor: @unchecked Sendable {
                 return stopping
             }
             if stopNow { kill(pid, SIGTERM) }
+            liveness.started(pid)
             state.childPID = pid
             state.starts += 1
             state.lastStartAt = started
@@ -83,6 +90,31 @@ private final class Supervisor: @unchecked Sendable {
             wait(seconds: backoff(failures))
         }
         exit(0)
+    }
+
+    /// Probes the instance as the kubelet would and restarts it (SIGTERM, then SIGKILL after 5 s)
+    /// once it failed the check so many times in a row: a hung process is alive to waitpid but
+    /// serves nobody.
+    func watchLiveness() {
+        guard let check = record.liveness else { return }
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        let period = DispatchTimeInterval.seconds(check.periodSeconds)
+        timer.schedule(deadline: .now() + period, repeating: period)
+        let url = "http://127.0.0.1:\(record.port)\(check.path)"
+        timer.setEventHandler { [self] in
+            guard let pid = liveness.due(after: check.initialDelaySeconds) else { return }
+            let answered = HTTPProbe.blockingGet(url, timeoutSeconds: check.timeoutSeconds)
+            guard liveness.record(answered, pid: pid, threshold: check.failureThreshold) else { return }
+            FileHandle.standardError.write(
+                Data("supervisor: \(check.path) failed \(check.failureThreshold) time(s) in a row; restarting pid \(pid)\n".utf8))
+            kill(pid, SIGTERM)
+            kill(pid, SIGCONT)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [self] in
+                if lock.withLock({ child }) == pid { kill(pid, SIGKILL) }
+            }
+        }
+        timer.resume()
+        livenessTimer = timer
     }
 
     private func backoff(_ failures: Int) -> Double {
@@ -114,5 +146,38 @@ private final class Supervisor: @unchecked Sendable {
 
     private func save() {
         try? JSONCoding.write(state, toFile: record.stateFile)
+    }
+}
+
+/// The liveness count of the current child: reset at each start, probed only after the delay.
+private final class LivenessWatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pid: pid_t = 0
+    private var startedAt = Date.distantFuture
+    private var failures = 0
+
+    func started(_ pid: pid_t) {
+        lock.withLock {
+            self.pid = pid
+            startedAt = Date()
+            failures = 0
+        }
+    }
+
+    /// The child to probe now, if any is past its initial delay.
+    func due(after initialDelaySeconds: Int) -> pid_t? {
+        lock.withLock { pid > 0 && Date().timeIntervalSince(startedAt) >= Double(initialDelaySeconds) ? pid : nil }
+    }
+
+    /// Whether this failure was the last one allowed.
+    func record(_ answered: Bool, pid: pid_t, threshold: Int) -> Bool {
+        lock.withLock {
+            guard pid == self.pid else { return false }
+            failures = answered ? 0 : failures + 1
+            guard failures >= threshold else { return false }
+            failures = 0
+            startedAt = Date.distantFuture
+            return true
+        }
     }
 }
