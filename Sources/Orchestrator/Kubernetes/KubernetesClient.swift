@@ -78,9 +78,13 @@ final class KubernetesClient: Sendable {
                 collected = try await response.body.collect(upTo: 64 << 20)
             } catch {
                 try Task.checkCancellation()
-                // A server never reached is a setup problem: say so at once. One that answered
-                // before and drops a request mid-rollout gets retried.
-                guard reached.withLock({ $0 }), retry.allowsAnother(after: attempt) else { throw describe(transportError: error) }
+                // A server never reached (refused, no route, connect timeout) is a setup problem:
+                // say so at once. One that answered before, or took the connection and let the
+                // request's deadline pass, is slow or flaky: retried.
+                let slow = [HTTPClientError.deadlineExceeded, .readTimeout].contains(error as? HTTPClientError)
+                guard reached.withLock({ $0 }) || slow, retry.allowsAnother(after: attempt) else {
+                    throw describe(transportError: error)
+                }
                 try await Task.sleep(for: retry.delay(after: attempt))
                 continue
             }

@@ -44,6 +44,8 @@ final class FaultProxy: Sendable {
         let rules = Mutex<[Rule]>([])
         let warnings = Mutex<[String: String]>([:])
         let injected = Mutex(0)
+        /// A fault thrown at every request (watches aside) with this probability.
+        let atRandom = Mutex<(fault: Fault, probability: Double)?>(nil)
     }
 
     let port: Int
@@ -60,6 +62,11 @@ final class FaultProxy: Sendable {
         faults.rules.withLock {
             $0.append(Rule(fault: fault, method: method, pathPrefix: pathPrefix, dryRun: dryRun, remaining: times))
         }
+    }
+
+    /// From now on `fault` answers each request (watches aside) with `probability`; nil stops it.
+    func injectAtRandom(_ fault: Fault?, probability: Double) {
+        faults.atRandom.withLock { $0 = fault.map { ($0, probability) } }
     }
 
     /// Adds `Warning: 299 - "text"` to every answer under `pathPrefix`.
@@ -88,7 +95,7 @@ final class FaultProxy: Sendable {
                 let path = request.uri.path
                 let isWatch = request.uri.queryParameters["watch"] == "1"
                 let isDryRun = request.uri.queryParameters["dryRun"] != nil
-                let fault = faults.rules.withLock { rules -> Fault? in
+                let ruled = faults.rules.withLock { rules -> Fault? in
                     guard
                         let index = rules.firstIndex(where: { rule in
                             rule.remaining > 0 && path.hasPrefix(rule.pathPrefix) && (rule.method == nil || rule.method == method)
@@ -99,6 +106,10 @@ final class FaultProxy: Sendable {
                     rules[index].remaining -= 1
                     return rules[index].fault
                 }
+                let randomFault = faults.atRandom.withLock { chosen in
+                    chosen.flatMap { !isWatch && Double.random(in: 0..<1) < $0.probability ? $0.fault : nil }
+                }
+                let fault = ruled ?? randomFault
                 if fault != nil { faults.injected.withLock { $0 += 1 } }
                 let warning = faults.warnings.withLock { $0.first { path.hasPrefix($0.key) }?.value }
                 var response: Response
