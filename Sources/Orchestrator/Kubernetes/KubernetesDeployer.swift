@@ -101,7 +101,17 @@ struct KubernetesDeployer {
             try? await history.mark(
                 failed, outcome: .failed, note: "\(failure.instance) failed \(failure.check)", actor: actor, image: image)
         }
-        let releases = (try? await history.releases()) ?? []
+        // Not knowing the history must not read as "nothing to return to", which scales to zero.
+        let releases: [KubernetesRelease]
+        do {
+            releases = try await history.releases()
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            return DeployFailure(
+                kind: .rollbackFailed,
+                message: "the rollout failed: \(failure)\nand its revisions could not be read to return to one: \(error)")
+        }
         return try await ReturnAfterFailure(progress: progress).run(
             after: failed.map { "revision \($0)" } ?? "the rollout", failure: failure, releases: releases,
             failedRelease: releases.first { $0.revision == failed },
