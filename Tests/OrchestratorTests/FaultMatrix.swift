@@ -51,7 +51,7 @@ struct FaultMatrix {
         let rollback = try await timedRollback { try await cluster.orchestrate(["rollback"]) }
         print(
             "fault: kubernetes, \(fault) on \(Int(Self.rate * 100)) % of requests: converged \(converged)/\(Self.runs); "
-                + "the faulty apply exited \(Self.describe(exits)) in a median \(Self.seconds(Self.median(durations))) s; "
+                + "the faulty apply exited \(Self.describe(exits)) in a median \(Figures.seconds(Figures.median(durations))) s; "
                 + "\(proxy.injectedCount) faults injected; rollback to a working release \(rollback)")
     }
 
@@ -98,7 +98,7 @@ struct FaultMatrix {
     private func timedRollback(_ body: () async throws -> CommandRunner.Outcome) async throws -> String {
         let started = ContinuousClock.now
         let outcome = try await body()
-        return outcome.status == 0 ? "\(Self.seconds(ContinuousClock.now - started)) s" : "failed (exit \(outcome.status))"
+        return outcome.status == 0 ? "\(Figures.seconds(ContinuousClock.now - started)) s" : "failed (exit \(outcome.status))"
     }
 
     /// Processes whose command line names `fragment` (the instances and their supervisors run
@@ -114,14 +114,5 @@ struct FaultMatrix {
 
     static func describe(_ exits: [Int32: Int]) -> String {
         exits.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }.joined(separator: ", ")
-    }
-
-    static func median(_ values: [Duration]) -> Duration {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? .zero : sorted[sorted.count / 2]
-    }
-
-    static func seconds(_ duration: Duration) -> String {
-        String(format: "%.2f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 }

@@ -109,20 +109,10 @@ struct KubernetesBenchmarks {
     }
 
     private func report(_ what: String, _ ours: [Duration], beside theirs: String, _ baseline: [Duration]) {
-        let mine = median(ours)
-        let other = median(baseline)
+        let mine = Figures.median(ours)
+        let other = Figures.median(baseline)
         print(
-            "bench: \(what): orchestrate \(seconds(mine)) s, \(theirs) \(seconds(other)) s, ratio \(String(format: "%.2f", mine / other))"
-                + " (medians of \(ours.count); orchestrate runs \(ours.map(seconds).joined(separator: " ")))")
-    }
-
-    private func median(_ values: [Duration]) -> Duration {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return .zero }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
-
-    private func seconds(_ duration: Duration) -> String {
-        String(format: "%.3f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+            "bench: \(what): orchestrate \(Figures.seconds(mine)) s, \(theirs) \(Figures.seconds(other)) s, ratio \(String(format: "%.2f", mine / other))"
+                + " (medians of \(ours.count); orchestrate runs \(ours.map { Figures.seconds($0) }.joined(separator: " ")))")
     }
 }
