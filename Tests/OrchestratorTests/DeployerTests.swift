@@ -24,7 +24,7 @@ import Testing
             }
         }
         #expect(stopped == 2)
-        #expect(try platform.history.all().map(\.outcome) == [.succeeded, .succeeded])
+        #expect(try await platform.history.all().map(\.outcome) == [.succeeded, .succeeded])
     }
 
     @Test func aFailedRolloutReturnsToTheLastSuccessfulRelease() async throws {
@@ -33,10 +33,10 @@ import Testing
         let failure = try await #require(throws: DeployFailure.self) { try await platform.deploy("crash") }
         #expect(failure.kind == .rolledBack)
         #expect(failure.message.contains("v2 failed and was rolled back to v1 (now v3)"), "\(failure.message)")
-        let releases = try platform.history.all()
+        let releases = try await platform.history.all()
         #expect(releases.map(\.outcome) == [.succeeded, .failed, .succeeded])
         #expect(releases.last?.restores == 1)
-        #expect(try platform.history.current()?.id == 3)
+        #expect(try await platform.history.current()?.id == 3)
         let running = try await platform.fleet.instances()
         #expect(running.count == 2 && running.allSatisfy { $0.releaseID == 3 }, "\(running)")
     }
@@ -47,7 +47,7 @@ import Testing
         #expect(failure.kind == .rolledBack)
         #expect(failure.message.contains("no successful release to return to"))
         #expect(try await platform.fleet.instances().isEmpty)
-        #expect(try platform.history.current() == nil)
+        #expect(try await platform.history.current() == nil)
     }
 
     @Test func anInterruptedRolloutIsRecordedAndTheNextApplyConverges() async throws {
@@ -58,11 +58,11 @@ import Testing
         apply.cancel()
         let failure = await #expect(throws: DeployFailure.self) { try await apply.value }
         #expect(failure?.kind == .interrupted)
-        #expect(try platform.history.all().map(\.outcome) == [.succeeded, .interrupted])
+        #expect(try await platform.history.all().map(\.outcome) == [.succeeded, .interrupted])
         // The old instances never stopped: none of the new ones passed its gate.
         #expect(try await platform.fleet.instances().filter { $0.releaseID == 1 }.count == 2)
         _ = try await platform.deploy("good-3")
-        #expect(try platform.history.all().map(\.outcome) == [.succeeded, .interrupted, .succeeded])
+        #expect(try await platform.history.all().map(\.outcome) == [.succeeded, .interrupted, .succeeded])
     }
 
     @Test func rollbackReturnsToTheLastSuccessfulReleaseBeforeTheCurrent() async throws {

@@ -1,9 +1,12 @@
 /// Renders `fly.toml` for an environment with a `targets.fly`, merged over `templates/fly.toml`.
-enum FlyConfigRenderer {
+public enum FlyConfigRenderer {
+    /// What every machine on Fly is told besides the service's own environment. Fly's proxy sets
+    /// Fly-Client-IP itself (a client cannot forge it); without it every client would share the
+    /// proxy's address in the rate limiter.
+    public static let platformVariables: [(name: String, value: String)] = [("TRUSTED_CLIENT_IP_HEADER", "Fly-Client-IP")]
+
     static func render(_ spec: EnvironmentSpec, fly: FlyTarget, image: String, template: ManifestValue) -> ManifestValue {
-        // Fly's proxy sets Fly-Client-IP itself (a client cannot forge it); without it every
-        // client would share the proxy's address in the rate limiter.
-        let variables = ServiceEnvironment.variables(for: spec) + [(name: "TRUSTED_CLIENT_IP_HEADER", value: "Fly-Client-IP")]
+        let variables = ServiceEnvironment.variables(for: spec) + platformVariables
         let env = ManifestValue.map(variables.map { ManifestField($0.name, .string($0.value)) })
         let overlay: ManifestValue = [
             "app": .string(fly.app),
@@ -52,7 +55,8 @@ enum FlyConfigRenderer {
         }
         return [
             "strategy": .string(spec.deploy.strategy.rawValue),
-            "release_command": .optional(spec.deploy.releaseCommand.map { .string(ShellWords.join($0)) }),
+            "release_command": .optional(
+                spec.deploy.releaseCommand.map { .string(ShellWords.join(ImageEntrypoint.arguments(for: $0) ?? $0)) }),
             "max_unavailable": spec.deploy.strategy == .rolling ? maxUnavailable : .null,
             "wait_timeout": .string(spec.deploy.healthTimeout.description),
         ]

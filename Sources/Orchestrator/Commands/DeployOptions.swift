@@ -70,11 +70,9 @@ struct DeployOptions: ParsableArguments {
                 spec: spec, client: client, target: target, templates: locations.templatesDirectory, image: image,
                 forceConflicts: forceConflicts, stealLock: stealLock)
         case .fly:
-            throw DeployFailure(
-                kind: .invalid,
-                message:
-                    "deploying to fly is not available yet; use `--target local` or `--target kubernetes` (render fly.toml with `orchestrate render`)"
-            )
+            let api = try FlyDeployTarget.connect(spec: spec)
+            guard let fly = spec.targets.fly else { throw DeployFailure(kind: .invalid, message: "\(spec.name) has no `targets.fly`") }
+            return FlyDeployTarget(spec: spec, target: fly, platform: FlyPlatform(spec: spec, target: fly, api: api), image: image)
         }
     }
 

@@ -24,13 +24,13 @@ struct Deployer {
     let actor: String
 
     func apply(_ plan: Plan) async throws -> ReleaseRecord {
-        try closeOrphanedReleases()
+        try await closeOrphanedReleases()
         guard let desired = plan.desired else {
             throw DeployFailure(kind: .invalid, message: "this plan was made for \(plan.target), not for \(platform.targetName)")
         }
         let configuration = try await platform.prepare(desired, progress: progress)
         let history = platform.history
-        let current = try history.current()
+        let current = try await history.current()
         if let current, current.configuration == configuration {
             progress.step("converging instances to \(current.name)")
             do {
@@ -44,14 +44,14 @@ struct Deployer {
             return current
         }
         var release = ReleaseRecord(
-            id: try history.nextID(), configuration: configuration, createdAt: Date(), createdBy: actor,
+            id: try await history.nextID(), configuration: configuration, createdAt: Date(), createdBy: actor,
             outcome: .inProgress)
-        try history.save(release)
+        try await history.save(release)
         progress.step("release \(release.name): \(release.configuration.artifact.reference) (\(release.configuration.artifact.digest))")
         do {
             try await platform.runReleaseCommand(of: release, progress: progress)
         } catch let failure as RolloutFailure {
-            try finish(&release, .failed, message: "release command failed: \(failure.reason)")
+            try await finish(&release, .failed, message: "release command failed: \(failure.reason)")
             throw DeployFailure(
                 kind: .rolledBack, message: "\(release.name) failed before any instance changed: \(failure)")
         }
@@ -61,17 +61,17 @@ struct Deployer {
     /// Returns to `target` (by default the last successful release before the current one) as a
     /// new release carrying the target's build and configuration.
     func rollback(to target: ReleaseRecord?) async throws -> ReleaseRecord {
-        try closeOrphanedReleases()
+        try await closeOrphanedReleases()
         let history = platform.history
-        let releases = try history.all()
-        let current = try history.current()
+        let releases = try await history.all()
+        let current = try await history.current()
         guard let target = target ?? releases.lastSuccessful(before: current) else {
             throw DeployFailure(kind: .invalid, message: "there is no earlier successful release to roll back to")
         }
         var release = ReleaseRecord(
-            id: try history.nextID(), configuration: target.configuration, createdAt: Date(), createdBy: actor,
+            id: try await history.nextID(), configuration: target.configuration, createdAt: Date(), createdBy: actor,
             outcome: .inProgress, message: "rollback to \(target.name)", restores: target.id)
-        try history.save(release)
+        try await history.save(release)
         try await platform.startComponents(progress: progress)
         progress.step("\(release.name): rolling back to \(target.name) (\(target.configuration.artifact.digest))")
         return try await rolloutOrRollBack(&release)
@@ -81,14 +81,14 @@ struct Deployer {
         let history = platform.history
         do {
             try await rollout(to: release)
-            try finish(&release, .succeeded, message: release.message)
-            try history.setCurrent(release)
+            try await finish(&release, .succeeded, message: release.message)
+            try await history.setCurrent(release)
             return release
         } catch is CancellationError {
-            try finish(&release, .interrupted, message: "interrupted during the rollout; the next apply converges")
+            try await finish(&release, .interrupted, message: "interrupted during the rollout; the next apply converges")
             throw DeployFailure(kind: .interrupted, message: "\(release.name) interrupted; run apply again to converge")
         } catch let failure as RolloutFailure {
-            try finish(&release, .failed, message: "\(failure.instance) failed \(failure.check): \(failure.reason)")
+            try await finish(&release, .failed, message: "\(failure.instance) failed \(failure.check): \(failure.reason)")
             throw try await rollBack(after: release, failure: failure)
         }
     }
@@ -97,20 +97,20 @@ struct Deployer {
     private func rollBack(after failed: ReleaseRecord, failure: RolloutFailure) async throws -> DeployFailure {
         let history = platform.history
         return try await ReturnAfterFailure(progress: progress).run(
-            after: failed.name, failure: failure, releases: try history.all(), failedRelease: failed,
+            after: failed.name, failure: failure, releases: try await history.all(), failedRelease: failed,
             restore: { target in
                 var restore = ReleaseRecord(
-                    id: try history.nextID(), configuration: target.configuration, createdAt: Date(), createdBy: actor,
+                    id: try await history.nextID(), configuration: target.configuration, createdAt: Date(), createdBy: actor,
                     outcome: .inProgress, message: "automatic rollback to \(target.name) after \(failed.name) failed", restores: target.id)
-                try history.save(restore)
+                try await history.save(restore)
                 do {
                     try await rollout(to: restore)
                 } catch {
-                    try finish(&restore, error is CancellationError ? .interrupted : .failed, message: "rollback failed: \(error)")
+                    try await finish(&restore, error is CancellationError ? .interrupted : .failed, message: "rollback failed: \(error)")
                     throw error
                 }
-                try finish(&restore, .succeeded, message: restore.message)
-                try history.setCurrent(restore)
+                try await finish(&restore, .succeeded, message: restore.message)
+                try await history.setCurrent(restore)
                 return restore.name
             },
             stopFailed: {
@@ -121,7 +121,7 @@ struct Deployer {
     }
 
     private func rollout(to release: ReleaseRecord) async throws {
-        let configurations = Dictionary(try platform.history.all().map { ($0.id, $0.configuration) }, uniquingKeysWith: { $1 })
+        let configurations = Dictionary(try await platform.history.all().map { ($0.id, $0.configuration) }, uniquingKeysWith: { $1 })
         let wanted = release.configuration
         let rollout = Rollout(fleet: platform.fleet, progress: progress) { configurations[$0] == wanted }
         try await rollout.run(to: release)
@@ -137,16 +137,16 @@ struct Deployer {
     }
 
     /// We hold the lock, so a release still in progress belongs to a run that was killed.
-    private func closeOrphanedReleases() throws {
-        for var release in try platform.history.all() where release.outcome == .inProgress {
-            try finish(&release, .interrupted, message: "its run stopped before it finished; a later apply converged")
+    private func closeOrphanedReleases() async throws {
+        for var release in try await platform.history.all() where release.outcome == .inProgress {
+            try await finish(&release, .interrupted, message: "its run stopped before it finished; a later apply converged")
         }
     }
 
-    private func finish(_ release: inout ReleaseRecord, _ outcome: ReleaseRecord.Outcome, message: String?) throws {
+    private func finish(_ release: inout ReleaseRecord, _ outcome: ReleaseRecord.Outcome, message: String?) async throws {
         release.outcome = outcome
         release.finishedAt = Date()
         release.message = message
-        try platform.history.save(release)
+        try await platform.history.save(release)
     }
 }

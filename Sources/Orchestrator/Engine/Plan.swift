@@ -99,6 +99,11 @@ enum PlanBuilder {
         for name in Set(new.variables.keys).union(old.map { Array($0.variables.keys) } ?? []).sorted() {
             compare("env \(name)", old?.variables[name], new.variables[name])
         }
+        if old?.fly != nil || new.fly != nil {
+            let before = old?.fly?.fields ?? [:]
+            let after = new.fly?.fields ?? [:]
+            for field in Set(before.keys).union(after.keys).sorted() { compare(field, before[field], after[field]) }
+        }
         let oldSecrets = Set(old?.secretNames ?? [])
         let newSecrets = Set(new.secretNames)
         for name in oldSecrets.union(newSecrets).sorted() where !(oldSecrets.contains(name) && newSecrets.contains(name)) {

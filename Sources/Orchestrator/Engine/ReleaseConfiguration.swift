@@ -30,12 +30,16 @@ struct ReleaseConfiguration: Codable, Equatable, Sendable {
     var healthTimeoutSeconds: Int
     var releaseCommand: [String]?
     var releaseCommandTimeoutSeconds: Int
+    /// Fly only: guest, services, checks, regions and secrets version of the release's machines.
+    var fly: FlyMachineSettings?
 
     init(spec: EnvironmentSpec, artifact: Artifact, secretsDigest: String) {
         let replicas = spec.scaling.replicas.min
         self.artifact = artifact
         specHash = spec.specHash
         variables = Dictionary(ServiceEnvironment.variables(for: spec).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        // What /healthz/detailed and error reports name as the running build.
+        variables["BUILD_VERSION"] = Self.buildVersion(of: artifact.digest)
         secretNames = spec.secrets.map(\.name).sorted()
         self.secretsDigest = secretsDigest
         self.replicas = replicas
@@ -52,6 +56,13 @@ struct ReleaseConfiguration: Codable, Equatable, Sendable {
         healthTimeoutSeconds = Int(spec.deploy.healthTimeout.seconds)
         releaseCommand = spec.deploy.releaseCommand
         releaseCommandTimeoutSeconds = Int(spec.deploy.releaseCommandTimeout.seconds)
+    }
+}
+
+extension ReleaseConfiguration {
+    /// `sha256:0123456789ab`: the build's digest, short enough for a log line, long enough to find it.
+    static func buildVersion(of digest: String) -> String {
+        String(digest.prefix("sha256:".count + 12))
     }
 }
 

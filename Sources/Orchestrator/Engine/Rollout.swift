@@ -48,8 +48,8 @@ struct Rollout {
 
         switch configuration.strategy {
         case .immediate:
+            try await replaceAndGate(&old, count: needed, of: release)
             try await stop(&old, count: old.count)
-            try await startAndGate(needed, of: release)
         case .bluegreen:
             try await startAndGate(needed, of: release)
             try await stop(&old, count: old.count)
@@ -69,8 +69,7 @@ struct Rollout {
                     try await startAndGate(count, of: release)
                     try await stop(&old, count: count)
                 } else {
-                    try await stop(&old, count: count)
-                    try await startAndGate(count, of: release)
+                    try await replaceAndGate(&old, count: count, of: release)
                 }
                 needed -= count
             }
@@ -87,10 +86,25 @@ struct Rollout {
         old.removeFirst(min(count, old.count))
     }
 
-    private func startAndGate(_ count: Int, of release: ReleaseRecord) async throws {
-        guard count > 0 else { return }
-        var started: [InstanceStatus] = []
-        for _ in 0..<count {
+    /// Old instances make way for `count` new ones: updated in place where the fleet can, else
+    /// stopped first and new ones started.
+    private func replaceAndGate(_ old: inout [InstanceStatus], count: Int, of release: ReleaseRecord) async throws {
+        var updated: [InstanceStatus] = []
+        while updated.count < count, let next = old.first {
+            try Task.checkCancellation()
+            guard let instance = try await fleet.replace(next.name, with: release) else { break }
+            progress.instance(instance.name, "updated to \(release.name)")
+            old.removeFirst()
+            updated.append(instance)
+        }
+        try await stop(&old, count: count - updated.count)
+        try await startAndGate(count - updated.count, of: release, alongside: updated)
+    }
+
+    private func startAndGate(_ count: Int, of release: ReleaseRecord, alongside updated: [InstanceStatus] = []) async throws {
+        guard count > 0 || !updated.isEmpty else { return }
+        var started = updated
+        for _ in 0..<max(count, 0) {
             try Task.checkCancellation()
             let instance = try await fleet.start(release)
             progress.instance(instance.name, "starting \(release.name) on \(instance.address)")

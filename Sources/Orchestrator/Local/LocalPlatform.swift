@@ -40,7 +40,7 @@ struct LocalPlatform: FleetPlatform {
             ComponentStatus(name: "redis", present: redis.runningPID != nil, detail: redis.detail),
         ]
         var instances = try await localFleet.instances()
-        let current = try history.current()
+        let current = try await history.current()
         // Whether it answers now: the rollout's crash-loop rule (restarts within a minute) is a
         // verdict on a release, not on an instance that serves again.
         for index in instances.indices where instances[index].state == .running {

@@ -1,0 +1,71 @@
+import Foundation
+
+/// A Fly machine lease held for the length of `body`: short (so a killed holder's lease expires
+/// in seconds, not minutes), refreshed with its nonce while held, and always released, errors
+/// and Ctrl-C included. The nonce goes with every call about the machine meanwhile.
+struct FlyLease {
+    let api: FlyAPI
+    let machine: String
+    let description: String
+    var ttlSeconds = 30
+    /// How long to keep asking while someone else holds it; zero: fail at once.
+    var patience: Duration = .zero
+
+    /// Someone else's lease: who holds it and until when, as Fly said.
+    struct Held: Error, CustomStringConvertible {
+        var machine: String
+        var holder: String
+        var expires: Date?
+
+        var description: String {
+            let until = expires.map { " until \(Timestamps.iso8601($0)) (it expires by itself unless its holder refreshes it)" } ?? ""
+            return "machine \(machine) is leased by \(holder)\(until)"
+        }
+    }
+
+    func holding<Value: Sendable>(_ body: () async throws -> Value) async throws -> Value {
+        let nonce = try await acquire()
+        api.nonces.set(nonce, machine: machine)
+        let refresher = Task { [api, machine, description, ttlSeconds] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(max(ttlSeconds / 3, 1)))
+                if Task.isCancelled { break }
+                _ = try? await api.acquireLease(machine, ttlSeconds: ttlSeconds, description: description, refreshing: nonce)
+            }
+        }
+        func release() async {
+            refresher.cancel()
+            api.nonces.set(nil, machine: machine)
+            // Released even when the run was cancelled: a lease left behind blocks the next run.
+            await Task.detached { [api, machine] in try? await api.releaseLease(machine, nonce: nonce) }.value
+        }
+        do {
+            let value = try await body()
+            await release()
+            return value
+        } catch {
+            await release()
+            throw error
+        }
+    }
+
+    private func acquire() async throws -> String {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            switch try await api.acquireLease(machine, ttlSeconds: ttlSeconds, description: description) {
+            case .acquired(let lease):
+                guard let nonce = lease.nonce else {
+                    throw FlyAPIError(operation: "Machines_create_lease", status: 201, message: "the lease came back without a nonce")
+                }
+                return nonce
+            case .held(let message):
+                let lease = try? await api.lease(machine)
+                // A lease this run took whose answer was lost: ours, but its nonce is unknown; it expires.
+                let holder = lease?.description ?? lease?.owner ?? message
+                let expires = lease?.expires_at.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+                guard ContinuousClock.now < deadline else { throw Held(machine: machine, holder: holder, expires: expires) }
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}

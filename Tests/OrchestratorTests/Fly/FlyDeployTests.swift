@@ -1,0 +1,110 @@
+import FlyFake
+import FlyMachinesAPI
+import Foundation
+import Testing
+
+/// `--target fly` against the fake Fly server, one app per test, through the built binary.
+@Suite struct FlyDeployTests {
+    typealias Harness = FlyHarness
+    static func image(_ letter: Character) -> String { Harness.image(letter) }
+
+    @Test func aFirstDeployCreatesTheAppRunsTheReleaseCommandAndThenPlansNoChanges() async throws {
+        let fly = try await Harness("first", appExists: false, secrets: false)
+        let plan = try await fly.orchestrate(["plan", "--image", Self.image("a")])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("app"), "\(plan.stdout)")
+        // Secrets are named before any machine is made.
+        let refused = try await fly.orchestrate(["apply", "--image", Self.image("a")])
+        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("lacks required secrets: CLERK_SECRET_KEY"), "\(refused.stderr)")
+        #expect(fly.serving.isEmpty)
+        try fly.setRequiredSecrets()
+
+        // Each run paces its own calls; the commands before it spent the app's burst.
+        try await Task.sleep(for: .seconds(3))
+        let first = try await fly.orchestrate(["apply", "--image", Self.image("a")])
+        #expect(fly.fly.rateLimited.isEmpty, "a paced apply meets none of Fly's rate limits: \(fly.fly.rateLimited)")
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(first.stdout.contains("v1 is live on 2 instance(s)"), "\(first.stdout)")
+        let machines = fly.serving
+        #expect(machines.count == 2)
+        for machine in machines {
+            #expect(machine.state == "started")
+            #expect(machine.config?.image == Self.image("a"))
+            #expect(machine.metadata["orchestrate_release"] == "1")
+            #expect(machine.metadata["fly_process_group"] == "app")
+            #expect(machine.env["TRUSTED_CLIENT_IP_HEADER"] == "Fly-Client-IP")
+            #expect(machine.env["BUILD_VERSION"] == "sha256:aaaaaaaaaaaa")
+            #expect(machine.region == "iad")
+            #expect(machine.config?.guest?.memory_mb == 512)
+            #expect(Set(machine.config?.checks?.additionalProperties.keys.map { $0 } ?? []) == ["alive", "ready", "detailed"])
+        }
+        // The release command ran as arguments to the image's entrypoint, on a machine that is gone.
+        let releaseMachine = try #require(
+            fly.fly.allMachines.first { $0.metadata["fly_process_group"] == "fly_app_release_command" })
+        #expect(releaseMachine.config?._init?.cmd == ["migrate"])
+        #expect(releaseMachine.env["RELEASE_COMMAND"] == "1")
+        #expect(releaseMachine.state == "destroyed")
+        #expect(!(first.stdout + first.stderr).contains("test-token"))
+
+        let again = try await fly.orchestrate(["plan", "--image", Self.image("a"), "--detailed-exitcode"])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        let releases = try await fly.orchestrate(["releases"])
+        #expect(releases.stdout.contains("v1"), "\(releases.stdout)")
+    }
+
+    @Test func anImageChangeUpdatesEveryMachineInPlace() async throws {
+        let fly = try await Harness("image", deploy: "maxSurge: 0\n  maxUnavailable: 1")
+        #expect(try await fly.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        let before = Set(fly.serving.compactMap(\.id))
+        let second = try await fly.orchestrate(["apply", "--image", Self.image("b")])
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        #expect(second.stdout.contains("v2 is live"), "\(second.stdout)")
+        let after = fly.serving
+        #expect(Set(after.compactMap(\.id)) == before, "updated in place, same machines")
+        #expect(after.allSatisfy { $0.config?.image == Self.image("b") && $0.metadata["orchestrate_release"] == "2" })
+        #expect(fly.fly.calls.contains { $0.operation == "Machines_create_lease" && before.contains($0.machine ?? "") })
+    }
+
+    @Test func aNewImageThatFailsItsChecksIsRolledBack() async throws {
+        let fly = try await Harness("failing")
+        #expect(try await fly.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        fly.fly.behave(String(repeating: "b", count: 64), .failsChecks)
+        let failed = try await fly.orchestrate(["apply", "--image", Self.image("b")])
+        #expect(failed.status == 3, "\(failed.stdout)\(failed.stderr)")
+        #expect(failed.stderr.contains("v2 failed and was rolled back to v1"), "\(failed.stderr)")
+        let machines = fly.serving
+        #expect(machines.count == 2, "no orphan machines: \(machines.map { $0.id ?? "" })")
+        #expect(machines.allSatisfy { $0.config?.image == Self.image("a") })
+    }
+
+    @Test func aFailingReleaseCommandStopsTheDeployBeforeAnyMachineChanges() async throws {
+        let fly = try await Harness("release-command")
+        #expect(try await fly.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        let before = fly.serving.map { "\($0.id ?? "")@\($0.instance_id ?? "")" }
+        fly.fly.behave(String(repeating: "c", count: 64), .exits(code: 3))
+        let failed = try await fly.orchestrate(["apply", "--image", Self.image("c")])
+        #expect(failed.status == 3, "\(failed.stdout)\(failed.stderr)")
+        #expect(failed.stderr.contains("exited with code 3"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("exit"), "the machine's events are shown: \(failed.stderr)")
+        #expect(fly.serving.map { "\($0.id ?? "")@\($0.instance_id ?? "")" } == before)
+    }
+
+    @Test func aMachineLeasedBySomeoneElseIsNamedWithItsHolder() async throws {
+        let fly = try await Harness("leased", deploy: "maxSurge: 0\n  maxUnavailable: 1")
+        #expect(try await fly.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        let machine = try #require(fly.serving.first?.id)
+        fly.fly.leaseHeldElsewhere(machine: machine, by: "fly deploy by alice@laptop", for: 120)
+        let blocked = try await fly.orchestrate(["apply", "--image", Self.image("b")])
+        #expect(blocked.status == 5, "\(blocked.stdout)\(blocked.stderr)")
+        #expect(blocked.stderr.contains("alice@laptop"), "\(blocked.stderr)")
+    }
+
+    @Test func withoutATokenNothingIsCalled() async throws {
+        let fly = try await Harness("no-token")
+        let refused = try await fly.orchestrate(["plan", "--image", Self.image("a")], token: nil)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("FLY_API_TOKEN is not set"), "\(refused.stderr)")
+        #expect(fly.fly.calls.isEmpty)
+    }
+}

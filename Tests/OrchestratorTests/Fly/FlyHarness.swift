@@ -1,0 +1,83 @@
+import FlyFake
+import FlyMachinesAPI
+import Foundation
+import Manifests
+import TestSupport
+
+@testable import Orchestrator
+
+/// One Fly app on the fake Fly server, with its own environments folder, and `orchestrate`
+/// run against it as a user would (FLY_API_HOSTNAME, FLY_API_TOKEN).
+struct FlyHarness {
+    static let environment = "fly-e2e"
+    static let app = "pet-backend-e2e"
+    static func image(_ letter: Character) -> String {
+        "registry.fly.io/pet-backend@sha256:" + String(repeating: letter, count: 64)
+    }
+
+    let server: FakeFlyServer
+    let folder: String
+    var fly: FakeFly { server.fly }
+
+    /// `deploy` adds keys to the spec's `deploy:` (`strategy: canary`), `overrides` top-level ones.
+    init(_ label: String, deploy: String = "", overrides: String = "", appExists: Bool = true, secrets: Bool = true) async throws {
+        server = try await FakeFlyServer()
+        folder = try LocalProcess.temporaryDirectory("fly-\(label)")
+        let environments = folder + "/environments"
+        try FileManager.default.createDirectory(atPath: environments, withIntermediateDirectories: true)
+        for file in ["base.yaml", "staging.yaml"] {
+            try FileManager.default.copyItem(
+                atPath: "\(CommandRunner.repositoryRoot)/environments/\(file)", toPath: "\(environments)/\(file)")
+        }
+        try """
+        extends: staging
+        health:
+          liveness: { path: /healthz, initialDelay: 1s, period: 10s, timeout: 2s, failureThreshold: 3 }
+          readiness: { path: /healthz, initialDelay: 1s, period: 5s, timeout: 2s, failureThreshold: 3 }
+        deploy:
+          healthTimeout: 15s
+          releaseCommandTimeout: 20s
+          \(deploy)
+        targets:
+          fly:
+            app: \(Self.app)
+            org: pet-org
+            primaryRegion: iad
+        \(overrides)
+        """.write(toFile: "\(environments)/\(Self.environment).yaml", atomically: true, encoding: .utf8)
+        if appExists { server.fly.createApp(Self.app, org: "pet-org") }
+        if secrets { try setRequiredSecrets() }
+    }
+
+    func spec() throws -> EnvironmentSpec {
+        try SpecLoader.load(path: "\(folder)/environments/\(Self.environment).yaml").get()
+    }
+
+    /// Values that meet the spec's rules for every required secret, set as `fly secrets set` would.
+    func setRequiredSecrets() throws {
+        for secret in try spec().secrets where secret.required {
+            fly.setSecret(
+                secret.name, secret.format == .url ? "postgres://user:pw@db.internal:5432/app" : LocalSecrets.generate(for: secret))
+        }
+    }
+
+    func orchestrate(_ arguments: [String], token: String? = "test-token", input: String? = nil) async throws -> CommandRunner.Outcome {
+        guard let command = arguments.first else { throw FlyHarnessError.noCommand }
+        var environment = ["FLY_API_HOSTNAME": server.url]
+        environment["FLY_API_TOKEN"] = token ?? ""
+        return try await CommandRunner.run(
+            [command, Self.environment] + arguments.dropFirst() + ["--target", "fly", "--environments", folder + "/environments"],
+            in: folder, environment: environment)
+    }
+
+    var serving: [Components.Schemas.Machine] { fly.servingMachines }
+}
+
+extension Components.Schemas.Machine {
+    var metadata: [String: String] { config?.metadata?.additionalProperties ?? [:] }
+    var env: [String: String] { config?.env?.additionalProperties ?? [:] }
+}
+
+enum FlyHarnessError: Error {
+    case noCommand
+}
