@@ -1,4 +1,5 @@
 // swift-format-ignore-file: AlwaysUseLowerCamelCase
+
 package import FlyMachinesAPI
 package import Foundation
 import HTTPTypes
@@ -62,6 +63,11 @@ package final class FakeFly: APIProtocol, Sendable {
 
     /// How many calls met Fly's rate limits (answered 429): a paced client meets none.
     package var rateLimited: [String] { world.withLock { $0.rateLimited } }
+
+    /// The `min_secrets_version` the machine was last created or updated with.
+    package func secretsVersion(of machine: String) -> Int? {
+        world.withLock { $0.machines[machine]?.secretsVersion }
+    }
 
     package func wrapLeaseAnswers() {
         world.withLock { $0.wrapLeases = true }

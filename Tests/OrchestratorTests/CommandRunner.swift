@@ -44,18 +44,25 @@ extension CommandRunner {
     /// The same without holding a thread of the concurrency pool while the command runs (deploys
     /// take seconds; on two cores a blocked pool thread stalls every other test).
     static func run(
-        _ arguments: [String], in directory: String = repositoryRoot, environment: [String: String] = [:]
+        _ arguments: [String], in directory: String = repositoryRoot, environment: [String: String] = [:], input: String? = nil
     ) async throws -> Outcome {
         let process = Process()
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardInput = FileHandle.nullDevice
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        if let input {
+            DispatchQueue.global().async {
+                stdin.fileHandleForWriting.write(Data(input.utf8))
+                try? stdin.fileHandleForWriting.close()
+            }
+        }
         let outData = ErrorCollector(out.fileHandleForReading)
         let errData = ErrorCollector(err.fileHandleForReading)
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in

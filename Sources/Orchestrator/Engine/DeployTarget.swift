@@ -16,6 +16,8 @@ protocol DeployTarget: Sendable {
     func status() async throws -> TargetReport
     /// Stops what serves; data, configuration and history stay.
     func down() async throws -> TargetReport
+    /// Where the environment's secret values live on this target.
+    func secretStore() throws -> any SecretStore
     /// Closes connections; called once the command is done with the target.
     func close() async
 }

@@ -110,7 +110,13 @@ enum PlanBuilder {
             fields.append(.sensitive("secret \(name)", before: oldSecrets.contains(name), after: newSecrets.contains(name)))
         }
         if let old, old.secretsDigest != new.secretsDigest, oldSecrets == newSecrets {
-            fields.append(.sensitive("secret values", before: true, after: true))
+            if let before = old.secretDigests, let after = new.secretDigests {
+                for name in newSecrets.sorted() where before[name] != after[name] {
+                    fields.append(.sensitive("secret \(name) value", before: before[name] != nil, after: after[name] != nil))
+                }
+            } else {
+                fields.append(.sensitive("secret values", before: true, after: true))
+            }
         }
         if let old, fields.isEmpty, old.specHash != new.specHash {
             compare("spec", old.specHash, new.specHash)

@@ -18,6 +18,9 @@ struct ReleaseConfiguration: Codable, Equatable, Sendable {
     var secretNames: [String]
     /// A keyed digest of the secret values, so changing a value is a change without showing it.
     var secretsDigest: String
+    /// The same per secret, where the platform can say (Fly's digests, local HMACs): lets a plan
+    /// name the secrets whose values changed.
+    var secretDigests: [String: String]?
     var replicas: Int
     var strategy: DeploySpec.Strategy
     var maxUnavailable: Int

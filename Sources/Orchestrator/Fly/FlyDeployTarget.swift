@@ -97,6 +97,8 @@ struct FlyDeployTarget: DeployTarget {
         }
     }
 
+    func secretStore() throws -> any SecretStore { FlySecretStore(api: api, ledger: platform.ledger) }
+
     func close() async {}
 
     private func imageToDeploy() async throws -> String {

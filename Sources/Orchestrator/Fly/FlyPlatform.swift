@@ -55,6 +55,7 @@ struct FlyPlatform: FleetPlatform {
             spec: spec, artifact: artifact, secretsDigest: exists ? try await secretsDigest() : "(none set yet)")
         // Fly's proxy sets Fly-Client-IP (a client cannot forge it); the fly.toml says the same.
         for variable in FlyConfigRenderer.platformVariables { configuration.variables[variable.name] = variable.value }
+        configuration.secretDigests = exists ? try await secretDigests() : nil
         configuration.fly = FlyMachineSettings(
             spec: spec, fly: target, secretsVersion: exists ? try await ledger.secretsVersion() : nil)
         return DesiredState(
@@ -79,6 +80,7 @@ struct FlyPlatform: FleetPlatform {
         }
         var configuration = desired.configuration
         configuration.secretsDigest = try await secretsDigest()
+        configuration.secretDigests = try await secretDigests()
         configuration.fly?.secretsVersion = try await ledger.secretsVersion()
         return configuration
     }
@@ -92,9 +94,15 @@ struct FlyPlatform: FleetPlatform {
 
     /// Changes when any value changes, from the digests Fly keeps; values never leave Fly.
     private func secretsDigest() async throws -> String {
+        Fingerprint.sha256(try await secretDigests().sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"))
+    }
+
+    private func secretDigests() async throws -> [String: String] {
         let wanted = Set(spec.secrets.map(\.name))
-        let digests = try await api.secrets().filter { wanted.contains($0.name ?? "") }.map { "\($0.name ?? "")=\($0.digest ?? "")" }
-        return Fingerprint.sha256(digests.sorted().joined(separator: "\n"))
+        return Dictionary(
+            try await api.secrets().compactMap { secret in
+                secret.name.flatMap { wanted.contains($0) ? ($0, secret.digest ?? "") : nil }
+            }, uniquingKeysWith: { $1 })
     }
 
     /// The release command on a one-off machine with the release's image and the app's secrets;

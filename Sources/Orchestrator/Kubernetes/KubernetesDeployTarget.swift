@@ -84,6 +84,10 @@ struct KubernetesDeployTarget: DeployTarget {
             json: try Self.json(["environment": spec.name, "state": "stopped", "podsStopped": stopped]))
     }
 
+    func secretStore() throws -> any SecretStore {
+        KubernetesSecretStore(client: client, namespace: target.namespace, name: target.secretName)
+    }
+
     func close() async {
         await client.shutdown()
     }

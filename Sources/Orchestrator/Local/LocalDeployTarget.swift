@@ -45,5 +45,7 @@ struct LocalDeployTarget: DeployTarget {
             json: try JSONCoding.encode(["environment": spec.name, "state": "stopped"]))
     }
 
+    func secretStore() throws -> any SecretStore { LocalSecretStore(path: platform.paths.secrets) }
+
     func close() async {}
 }

@@ -56,12 +56,14 @@ struct LocalPlatform: FleetPlatform {
         let artifact = Artifact(digest: try FileDigest.sha256(of: binary), reference: binary)
         let secrets = try LocalSecrets.load(paths.secrets)
         let digest = secrets?.digest(of: spec.secrets.map(\.name)) ?? "(generated at apply)"
+        var configuration = ReleaseConfiguration(spec: spec, artifact: artifact, secretsDigest: digest)
+        configuration.secretDigests = secrets?.digests(of: spec.secrets.map(\.name))
         return DesiredState(
             components: [
                 ComponentStatus(name: "secrets", present: true, detail: "generated values in \(paths.secrets) (mode 0600)"),
                 ComponentStatus(name: "postgres", present: true, detail: postgres.detail),
                 ComponentStatus(name: "redis", present: true, detail: redis.detail),
-            ], configuration: ReleaseConfiguration(spec: spec, artifact: artifact, secretsDigest: digest))
+            ], configuration: configuration)
     }
 
     func prepare(_ desired: DesiredState, progress: any ProgressReporter) async throws -> ReleaseConfiguration {
@@ -69,6 +71,7 @@ struct LocalPlatform: FleetPlatform {
         try importArtifact(desired.configuration.artifact)
         var configuration = desired.configuration
         configuration.secretsDigest = secrets.digest(of: spec.secrets.map(\.name))
+        configuration.secretDigests = secrets.digests(of: spec.secrets.map(\.name))
         return configuration
     }
 

@@ -78,12 +78,14 @@ final class EnvtestCluster: Sendable {
     }
 
     /// Runs `orchestrate VERB e2e ARGS --target kubernetes` as the ServiceAccount.
-    func orchestrate(_ arguments: [String], kubeconfig: String? = nil) async throws -> CommandRunner.Outcome {
-        try await CommandRunner.run(self.arguments(arguments, kubeconfig: kubeconfig))
+    func orchestrate(_ arguments: [String], kubeconfig: String? = nil, input: String? = nil) async throws -> CommandRunner.Outcome {
+        try await CommandRunner.run(self.arguments(arguments, kubeconfig: kubeconfig), input: input)
     }
 
     func arguments(_ arguments: [String], kubeconfig: String? = nil) -> [String] {
-        [arguments[0], Self.environment] + arguments.dropFirst() + [
+        // `secrets set ENV …`: the environment follows the whole command's name.
+        let words = arguments.first == "secrets" ? 2 : 1
+        return Array(arguments.prefix(words)) + [Self.environment] + arguments.dropFirst(words) + [
             "--target", "kubernetes", "--kubeconfig", kubeconfig ?? self.kubeconfig, "--environments", folder + "/environments",
             "--templates", CommandRunner.repositoryRoot + "/templates",
         ]

@@ -29,7 +29,14 @@ struct FlyHarness {
             try FileManager.default.copyItem(
                 atPath: "\(CommandRunner.repositoryRoot)/environments/\(file)", toPath: "\(environments)/\(file)")
         }
-        try """
+        try Self.spec(deploy: deploy, overrides: overrides).write(
+            toFile: "\(environments)/\(Self.environment).yaml", atomically: true, encoding: .utf8)
+        if appExists { server.fly.createApp(Self.app, org: "pet-org") }
+        if secrets { try setRequiredSecrets() }
+    }
+
+    static func spec(deploy: String, overrides: String) -> String {
+        """
         extends: staging
         health:
           liveness: { path: /healthz, initialDelay: 1s, period: 10s, timeout: 2s, failureThreshold: 3 }
@@ -44,9 +51,7 @@ struct FlyHarness {
             org: pet-org
             primaryRegion: iad
         \(overrides)
-        """.write(toFile: "\(environments)/\(Self.environment).yaml", atomically: true, encoding: .utf8)
-        if appExists { server.fly.createApp(Self.app, org: "pet-org") }
-        if secrets { try setRequiredSecrets() }
+        """
     }
 
     func spec() throws -> EnvironmentSpec {
@@ -62,12 +67,21 @@ struct FlyHarness {
     }
 
     func orchestrate(_ arguments: [String], token: String? = "test-token", input: String? = nil) async throws -> CommandRunner.Outcome {
-        guard let command = arguments.first else { throw FlyHarnessError.noCommand }
+        guard !arguments.isEmpty else { throw FlyHarnessError.noCommand }
         var environment = ["FLY_API_HOSTNAME": server.url]
         environment["FLY_API_TOKEN"] = token ?? ""
+        // `secrets set ENV …`: the environment follows the whole command's name.
+        let words = arguments.first == "secrets" ? 2 : 1
         return try await CommandRunner.run(
-            [command, Self.environment] + arguments.dropFirst() + ["--target", "fly", "--environments", folder + "/environments"],
-            in: folder, environment: environment)
+            Array(arguments.prefix(words)) + [Self.environment] + arguments.dropFirst(words) + [
+                "--target", "fly", "--environments", folder + "/environments",
+            ], in: folder, environment: environment, input: input)
+    }
+
+    /// Rewrites the environment's own spec file (the staging spec stays under it).
+    func respec(deploy: String = "", overrides: String = "") throws {
+        try Self.spec(deploy: deploy, overrides: overrides).write(
+            toFile: "\(folder)/environments/\(Self.environment).yaml", atomically: true, encoding: .utf8)
     }
 
     var serving: [Components.Schemas.Machine] { fly.servingMachines }
