@@ -75,14 +75,6 @@ package final class FakeFly: APIProtocol, Sendable {
 
     // MARK: helpers
 
-    static func error(_ status: Int, _ message: String) -> UndocumentedPayload {
-        let body = (try? JSONSerialization.data(withJSONObject: ["error": message])) ?? Data()
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        headers[.flyRequestID] = UUID().uuidString
-        return UndocumentedPayload(headerFields: headers, body: HTTPBody(body))
-    }
-
     private func log(_ operation: String, machine: String? = nil) {
         world.withLock { $0.calls.append((operation, machine)) }
     }
@@ -114,7 +106,7 @@ package final class FakeFly: APIProtocol, Sendable {
     package func Apps_show(_ input: Operations.Apps_show.Input) async throws -> Operations.Apps_show.Output {
         log("Apps_show")
         guard let org = world.withLock({ $0.apps[input.path.app_name] }) else {
-            return .undocumented(statusCode: 404, Self.error(404, "Could not find App \"\(input.path.app_name)\""))
+            throw FakeFlyRefusal(status: 404, message: "Could not find App \"\(input.path.app_name)\"")
         }
         return .ok(
             .init(
@@ -126,20 +118,19 @@ package final class FakeFly: APIProtocol, Sendable {
         guard case .json(let body) = input.body, let name = body.name, let org = body.org_slug else {
             return .badRequest(.init(body: .json(.init(error: "name and org_slug are required"))))
         }
-        return world.withLock { world in
-            if world.apps[name] != nil {
-                return .undocumented(statusCode: 422, Self.error(422, "Name has already been taken"))
-            }
-            world.apps[name] = org
-            return .created(.init())
+        let taken = world.withLock { world in
+            defer { world.apps[name] = world.apps[name] ?? org }
+            return world.apps[name] != nil
         }
+        if taken { throw FakeFlyRefusal(status: 422, message: "Name has already been taken") }
+        return .created(.init())
     }
 
     // MARK: machines
 
     package func Machines_list(_ input: Operations.Machines_list.Input) async throws -> Operations.Machines_list.Output {
         log("Machines_list")
-        if appMissing(input.path.app_name) { return .undocumented(statusCode: 404, Self.error(404, "app not found")) }
+        if appMissing(input.path.app_name) { throw FakeFlyRefusal(status: 404, message: "app not found") }
         let machines = world.withLock { world in
             world.advance()
             return world.machines.values.filter { input.query.include_deleted == true || $0.destroyedAt == nil }.sorted { $0.id < $1.id }
@@ -150,14 +141,14 @@ package final class FakeFly: APIProtocol, Sendable {
 
     package func Machines_create(_ input: Operations.Machines_create.Input) async throws -> Operations.Machines_create.Output {
         log("Machines_create")
-        if appMissing(input.path.app_name) { return .undocumented(statusCode: 404, Self.error(404, "app not found")) }
+        if appMissing(input.path.app_name) { throw FakeFlyRefusal(status: 404, message: "app not found") }
         guard case .json(let body) = input.body, let config = body.config?.value1, config.image != nil else {
-            return .undocumented(statusCode: 400, Self.error(400, "config.image is required"))
+            throw FakeFlyRefusal(status: 400, message: "config.image is required")
         }
         let region = body.region ?? "iad"
         let known = ["iad", "ord", "fra", "ams", "lhr", "syd", "nrt", "sjc"]
         guard known.contains(region) else {
-            return .undocumented(statusCode: 400, Self.error(400, "invalid region \(region)"))
+            throw FakeFlyRefusal(status: 400, message: "invalid region \(region)")
         }
         let machine = world.withLock { world in
             let id = world.newID()
@@ -176,7 +167,7 @@ package final class FakeFly: APIProtocol, Sendable {
     package func Machines_show(_ input: Operations.Machines_show.Input) async throws -> Operations.Machines_show.Output {
         log("Machines_show", machine: input.path.machine_id)
         guard let machine = visible(input.path.machine_id, app: input.path.app_name) else {
-            return .undocumented(statusCode: 404, Self.error(404, "machine not found"))
+            throw FakeFlyRefusal(status: 404, message: "machine not found")
         }
         return .ok(.init(body: .json(world.withLock { $0.answer(machine) })))
     }
@@ -185,9 +176,9 @@ package final class FakeFly: APIProtocol, Sendable {
         let id = input.path.machine_id
         log("Machines_update", machine: id)
         guard visible(id, app: input.path.app_name) != nil else {
-            return .undocumented(statusCode: 404, Self.error(404, "machine not found"))
+            throw FakeFlyRefusal(status: 404, message: "machine not found")
         }
-        if let refusal = leaseAllows(id) { return .undocumented(statusCode: 412, Self.error(412, refusal)) }
+        if let refusal = leaseAllows(id) { throw FakeFlyRefusal(status: 412, message: refusal) }
         guard case .json(let body) = input.body, let config = body.config?.value1 else {
             return .badRequest(.init(body: .json(.init(error: "config is required"))))
         }
@@ -212,11 +203,11 @@ package final class FakeFly: APIProtocol, Sendable {
         let id = input.path.machine_id
         log("Machines_delete", machine: id)
         guard let machine = visible(id, app: input.path.app_name), machine.destroyedAt == nil else {
-            return .undocumented(statusCode: 404, Self.error(404, "machine not found"))
+            throw FakeFlyRefusal(status: 404, message: "machine not found")
         }
-        if let refusal = leaseAllows(id) { return .undocumented(statusCode: 412, Self.error(412, refusal)) }
+        if let refusal = leaseAllows(id) { throw FakeFlyRefusal(status: 412, message: refusal) }
         if machine.state == "started", input.query.force != true {
-            return .undocumented(statusCode: 412, Self.error(412, "machine is started; stop it or pass force=true"))
+            throw FakeFlyRefusal(status: 412, message: "machine is started; stop it or pass force=true")
         }
         world.withLock { world in
             guard var machine = world.machines[id] else { return }
@@ -234,9 +225,9 @@ package final class FakeFly: APIProtocol, Sendable {
         let id = input.path.machine_id
         log("Machines_start", machine: id)
         guard visible(id, app: input.path.app_name) != nil else {
-            return .undocumented(statusCode: 404, Self.error(404, "machine not found"))
+            throw FakeFlyRefusal(status: 404, message: "machine not found")
         }
-        if let refusal = leaseAllows(id) { return .undocumented(statusCode: 412, Self.error(412, refusal)) }
+        if let refusal = leaseAllows(id) { throw FakeFlyRefusal(status: 412, message: refusal) }
         world.withLock { world in
             guard var machine = world.machines[id], machine.state == "stopped" else { return }
             machine.state = "starting"
@@ -252,9 +243,9 @@ package final class FakeFly: APIProtocol, Sendable {
         let id = input.path.machine_id
         log("Machines_stop", machine: id)
         guard visible(id, app: input.path.app_name) != nil else {
-            return .undocumented(statusCode: 404, Self.error(404, "machine not found"))
+            throw FakeFlyRefusal(status: 404, message: "machine not found")
         }
-        if let refusal = leaseAllows(id) { return .undocumented(statusCode: 412, Self.error(412, refusal)) }
+        if let refusal = leaseAllows(id) { throw FakeFlyRefusal(status: 412, message: refusal) }
         world.withLock { world in
             guard var machine = world.machines[id], machine.destroyedAt == nil else { return }
             let now = world.now()
@@ -273,7 +264,7 @@ package final class FakeFly: APIProtocol, Sendable {
         let deadline = Date() + Double(timeout)
         while true {
             guard let machine = visible(id, app: input.path.app_name) else {
-                return .undocumented(statusCode: 404, Self.error(404, "machine not found"))
+                throw FakeFlyRefusal(status: 404, message: "machine not found")
             }
             if let version = input.query.version ?? input.query.instance_id, version != machine.instanceID, wanted != "destroyed" {
                 return .badRequest(.init(body: .json(.init(error: "machine \(id) is at another version than \(version)"))))
@@ -286,7 +277,7 @@ package final class FakeFly: APIProtocol, Sendable {
                 return .badRequest(.init(body: .json(.init(error: "machine \(id) is \(state), it will not reach started"))))
             }
             guard Date() < deadline else {
-                return .undocumented(statusCode: 408, Self.error(408, "deadline_exceeded: machine did not reach \(wanted) in time"))
+                throw FakeFlyRefusal(status: 408, message: "deadline_exceeded: machine did not reach \(wanted) in time")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -296,7 +287,7 @@ package final class FakeFly: APIProtocol, Sendable {
     {
         log("Machines_list_events", machine: input.path.machine_id)
         guard let machine = visible(input.path.machine_id, app: input.path.app_name) else {
-            return .undocumented(statusCode: 404, Self.error(404, "machine not found"))
+            throw FakeFlyRefusal(status: 404, message: "machine not found")
         }
         let events = machine.events.sorted { ($0.timestamp ?? 0) > ($1.timestamp ?? 0) }.prefix(input.query.limit ?? 20)
         return .ok(.init(body: .json(Array(events))))
@@ -310,9 +301,9 @@ package final class FakeFly: APIProtocol, Sendable {
         let id = input.path.machine_id
         log("Machines_create_lease", machine: id)
         guard visible(id, app: input.path.app_name) != nil else {
-            return .undocumented(statusCode: 404, Self.error(404, "machine not found"))
+            throw FakeFlyRefusal(status: 404, message: "machine not found")
         }
-        guard case .json(let body) = input.body else { return .undocumented(statusCode: 400, Self.error(400, "body required")) }
+        guard case .json(let body) = input.body else { throw FakeFlyRefusal(status: 400, message: "body required") }
         let offered = input.headers.fly_hyphen_machine_hyphen_lease_hyphen_nonce
         let result: Result<(Components.Schemas.Lease, Bool), FakeLeaseRefusal> = world.withLock { world in
             let now = world.now()
@@ -333,16 +324,8 @@ package final class FakeFly: APIProtocol, Sendable {
                 ))
         }
         switch result {
-        case .failure(let refusal): return .undocumented(statusCode: 409, Self.error(409, refusal.message))
-        case .success((let lease, let wrapped)):
-            guard wrapped else { return .created(.init(body: .json(lease))) }
-            // As Fly has been seen to answer: the lease inside {"status", "data"}, which the
-            // generated types cannot say, so the bytes are written by hand.
-            let data = (try? JSONEncoder().encode(lease)).flatMap { try? JSONSerialization.jsonObject(with: $0) } ?? [:]
-            let body = (try? JSONSerialization.data(withJSONObject: ["status": "success", "data": data])) ?? Data()
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            return .undocumented(statusCode: 201, UndocumentedPayload(headerFields: headers, body: HTTPBody(body)))
+        case .failure(let refusal): throw FakeFlyRefusal(status: 409, message: refusal.message)
+        case .success((let lease, _)): return .created(.init(body: .json(lease)))
         }
     }
 
@@ -350,7 +333,7 @@ package final class FakeFly: APIProtocol, Sendable {
         let id = input.path.machine_id
         log("Machines_show_lease", machine: id)
         let lease = world.withLock { world in world.machines[id]?.lease.flatMap { $0.expiresAt > world.now() ? $0 : nil } }
-        guard let lease else { return .undocumented(statusCode: 404, Self.error(404, "lease not found")) }
+        guard let lease else { throw FakeFlyRefusal(status: 404, message: "lease not found") }
         return .ok(
             .init(
                 body: .json(
@@ -371,7 +354,8 @@ package final class FakeFly: APIProtocol, Sendable {
             world.machines[id]?.lease = nil
             return true
         }
-        return released ? .ok(.init()) : .undocumented(statusCode: 409, Self.error(409, "lease nonce does not match"))
+        guard released else { throw FakeFlyRefusal(status: 409, message: "lease nonce does not match") }
+        return .ok(.init())
     }
 
     // MARK: metadata
@@ -382,9 +366,9 @@ package final class FakeFly: APIProtocol, Sendable {
         let id = input.path.machine_id
         log("Machines_upsert_metadata", machine: id)
         guard visible(id, app: input.path.app_name) != nil else {
-            return .undocumented(statusCode: 404, Self.error(404, "machine not found"))
+            throw FakeFlyRefusal(status: 404, message: "machine not found")
         }
-        if let refusal = leaseAllows(id) { return .undocumented(statusCode: 412, Self.error(412, refusal)) }
+        if let refusal = leaseAllows(id) { throw FakeFlyRefusal(status: 412, message: refusal) }
         guard case .json(let body) = input.body, let value = body.value else {
             return .badRequest(.init(body: .json(.init(error: "value is required"))))
         }
@@ -400,7 +384,7 @@ package final class FakeFly: APIProtocol, Sendable {
     {
         let id = input.path.machine_id
         log("Machines_delete_metadata", machine: id)
-        if let refusal = leaseAllows(id) { return .undocumented(statusCode: 412, Self.error(412, refusal)) }
+        if let refusal = leaseAllows(id) { throw FakeFlyRefusal(status: 412, message: refusal) }
         world.withLock { $0.machines[id]?.config.metadata?.additionalProperties[input.path.key] = nil }
         return .noContent(.init())
     }
@@ -409,7 +393,7 @@ package final class FakeFly: APIProtocol, Sendable {
 
     package func Secrets_list(_ input: Operations.Secrets_list.Input) async throws -> Operations.Secrets_list.Output {
         log("Secrets_list")
-        if appMissing(input.path.app_name) { return .undocumented(statusCode: 404, Self.error(404, "app not found")) }
+        if appMissing(input.path.app_name) { throw FakeFlyRefusal(status: 404, message: "app not found") }
         let secrets = world.withLock { world in
             world.secrets.sorted { $0.key < $1.key }.map { name, entry in
                 Components.Schemas.AppSecret(
@@ -423,7 +407,7 @@ package final class FakeFly: APIProtocol, Sendable {
 
     package func Secrets_update(_ input: Operations.Secrets_update.Input) async throws -> Operations.Secrets_update.Output {
         log("Secrets_update")
-        if appMissing(input.path.app_name) { return .undocumented(statusCode: 404, Self.error(404, "app not found")) }
+        if appMissing(input.path.app_name) { throw FakeFlyRefusal(status: 404, message: "app not found") }
         guard case .json(let body) = input.body, let values = body.values?.additionalProperties, !values.isEmpty else {
             return .badRequest(.init(body: .json(.init(error: "values is required"))))
         }
@@ -442,7 +426,7 @@ package final class FakeFly: APIProtocol, Sendable {
             world.secretsVersion += 1
             return world.secretsVersion
         }
-        guard let version else { return .undocumented(statusCode: 404, Self.error(404, "secret not found")) }
+        guard let version else { throw FakeFlyRefusal(status: 404, message: "secret not found") }
         return .ok(.init(body: .json(.init(version: version))))
     }
 
@@ -463,5 +447,12 @@ package final class FakeFly: APIProtocol, Sendable {
 }
 
 struct FakeLeaseRefusal: Error {
+    var message: String
+}
+
+/// An error answer as Fly gives it (`{"error": …}` with its status): thrown by a handler and
+/// written by the gate, since the generated server drops the body of an undocumented answer.
+struct FakeFlyRefusal: Error {
+    var status: Int
     var message: String
 }

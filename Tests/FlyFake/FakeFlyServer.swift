@@ -39,6 +39,10 @@ package final class FakeFlyServer: Sendable {
 package final class FakeFlyFaults: Sendable {
     package enum Fault: Sendable {
         case tooManyRequests, internalError, badGateway, unavailable
+        /// Nothing comes back (the client's request timeout must fire); nothing is done.
+        case noAnswer
+        /// The action is carried out; its answer never arrives.
+        case answerLost
     }
 
     private let planned = Mutex<[(operation: String?, fault: Fault, remaining: Int)]>([])
@@ -109,10 +113,36 @@ final class FakeFlyGate: ServerMiddleware {
             case .internalError: return Self.error(500, "internal error")
             case .badGateway: return Self.error(502, "bad gateway")
             case .unavailable: return Self.error(503, "service unavailable")
+            case .noAnswer:
+                try await Task.sleep(for: .seconds(30))
+                return Self.error(504, "too late")
+            case .answerLost:
+                let nonce = request.headerFields[.flyLeaseNonce]
+                _ = try await FakeFly.$nonce.withValue(nonce) { try await next(request, body, metadata) }
+                try await Task.sleep(for: .seconds(30))
+                return Self.error(504, "too late")
             }
         }
         let nonce = request.headerFields[.flyLeaseNonce]
-        return try await FakeFly.$nonce.withValue(nonce) { try await next(request, body, metadata) }
+        var response: HTTPResponse
+        let answer: HTTPBody?
+        do {
+            (response, answer) = try await FakeFly.$nonce.withValue(nonce) { try await next(request, body, metadata) }
+        } catch let error as ServerError {
+            guard let refusal = error.underlyingError as? FakeFlyRefusal else { throw error }
+            return Self.error(refusal.status, refusal.message)
+        }
+        guard operationID.hasPrefix("Machines_"), let answer else { return (response, answer) }
+        var text = String(decoding: try await Data(collecting: answer, upTo: 32 << 20), as: UTF8.self)
+        // Fly still answers a service's autostop "stop"/"off" as the old booleans (the document says so).
+        text = text.replacingOccurrences(of: #""autostop":"stop""#, with: #""autostop":true"#)
+            .replacingOccurrences(of: #""autostop":"off""#, with: #""autostop":false"#)
+        // Lease answers as Fly has been seen to give them: inside {"status", "data"}.
+        if operationID == "Machines_create_lease" || operationID == "Machines_show_lease", fly.world.withLock({ $0.wrapLeases }) {
+            text = #"{"status":"success","data":"# + text + "}"
+        }
+        response.headerFields[HTTPField.Name.contentLength] = String(text.utf8.count)
+        return (response, HTTPBody(text))
     }
 
     /// Fly's documented limits: about 1 a second per action and machine, bursts of 3; reading a

@@ -21,7 +21,7 @@ struct DeployOptions: ParsableArguments {
     @Option(help: "Kubernetes: the kubeconfig context (default: targets.kubernetes.context, then the current context).")
     var context: String?
 
-    @Option(name: .customLong("request-timeout"), help: "Kubernetes: seconds one API request may take before it is retried.")
+    @Option(name: .customLong("request-timeout"), help: "Kubernetes, Fly: seconds one API request may take before it is retried.")
     var requestTimeout = 60
 
     @OptionGroup var locations: SpecLocationOptions
@@ -70,7 +70,7 @@ struct DeployOptions: ParsableArguments {
                 spec: spec, client: client, target: target, templates: locations.templatesDirectory, image: image,
                 forceConflicts: forceConflicts, stealLock: stealLock)
         case .fly:
-            let api = try FlyDeployTarget.connect(spec: spec)
+            let api = try FlyDeployTarget.connect(spec: spec, requestTimeout: .seconds(max(requestTimeout, 2)))
             guard let fly = spec.targets.fly else { throw DeployFailure(kind: .invalid, message: "\(spec.name) has no `targets.fly`") }
             return FlyDeployTarget(spec: spec, target: fly, platform: FlyPlatform(spec: spec, target: fly, api: api), image: image)
         }

@@ -31,17 +31,26 @@ struct FlyAPI: Sendable {
     /// secrets' names and digests): asked once, which keeps a run far from the rate limits.
     private let remembered = FlyRemembered()
 
-    init(app: String, host: String, token: String, retry: RetryPolicy = .standard, pacing: FlyPacing = FlyPacing()) throws {
+    /// How long one call may take before it is retried (a wait is asked to return sooner).
+    let requestTimeout: Duration
+
+    /// More tries than the other clients: a Fly deploy makes hundreds of calls, and a run that
+    /// gives up half-way costs more than one that waits a little longer.
+    static let retries = RetryPolicy(attempts: 8, base: .milliseconds(200), maximum: .seconds(10))
+
+    init(app: String, host: String, token: String, requestTimeout: Duration = .seconds(75), retry: RetryPolicy = retries) throws {
         guard let url = URL(string: host.hasSuffix("/") ? host + "v1" : host + "/v1") else {
             throw DeployFailure(kind: .invalid, message: "the Fly API host `\(host)` is not a URL")
         }
         self.app = app
+        self.requestTimeout = requestTimeout
         nonces = FlyLeaseNonces()
         // Ordered outside in: pacing before each attempt, so retries are paced too.
         client = Client(
             serverURL: url, configuration: .init(dateTranscoder: .iso8601),
-            transport: AsyncHTTPClientTransport(configuration: .init(client: .shared, timeout: .seconds(75))),
-            middlewares: [FlyAuthorization(token: token), FlyRetries(policy: retry), pacing, nonces, FlyLeaseEnvelope()])
+            transport: AsyncHTTPClientTransport(
+                configuration: .init(client: .shared, timeout: .milliseconds(Int64(requestTimeout.components.seconds * 1000)))),
+            middlewares: [FlyAuthorization(token: token), FlyRetries(policy: retry), FlyPacing(), nonces, FlyAnswerFixes()])
     }
 
     // MARK: apps
@@ -58,12 +67,30 @@ struct FlyAPI: Sendable {
         }
     }
 
+    /// Creates the app; one whose answer was lost and is there now counts as created.
     func createApp(org: String) async throws {
-        switch try await client.Apps_create(body: .json(.init(name: app, org_slug: org))) {
-        case .created: remembered.appExists.withLock { $0 = true }
-        case .badRequest(let answer):
-            throw FlyAPIError(operation: "Apps_create", status: 400, message: (try? answer.body.json.error) ?? "bad request")
-        case .undocumented(let status, let payload): throw await Self.failure("Apps_create", status, payload)
+        let policy = RetryPolicy.standard
+        var attempt = 1
+        while true {
+            let failure: FlyAPIError
+            do {
+                switch try await client.Apps_create(body: .json(.init(name: app, org_slug: org))) {
+                case .created:
+                    remembered.appExists.withLock { $0 = true }
+                    return
+                case .badRequest(let answer):
+                    failure = FlyAPIError(operation: "Apps_create", status: 400, message: (try? answer.body.json.error) ?? "bad request")
+                case .undocumented(let status, let payload): failure = await Self.failure("Apps_create", status, payload)
+                }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                failure = FlyAPIError(operation: "Apps_create", status: 503, message: "\(error)")
+            }
+            if try await appExists() { return }
+            guard RetryPolicy.isTransient(.init(statusCode: failure.status)), policy.allowsAnother(after: attempt) else { throw failure }
+            try await Task.sleep(for: policy.delay(after: attempt))
+            attempt += 1
         }
     }
 
@@ -89,6 +116,35 @@ struct FlyAPI: Sendable {
         switch try await client.Machines_create(path: .init(app_name: app), body: .json(request)) {
         case .ok(let answer): return try answer.body.json
         case .undocumented(let status, let payload): throw await Self.failure("Machines_create", status, payload)
+        }
+    }
+
+    /// Creates a machine exactly once: after an answer that never came, or a failure that may
+    /// have come after the machine was made, it looks for the machine by a token in its metadata
+    /// before creating again.
+    func createOnce(_ request: Components.Schemas.CreateMachineRequest) async throws -> Machine {
+        let token = UUID().uuidString.lowercased()
+        var request = request
+        request.config?.value1.metadata?.additionalProperties[FlyMachineConfig.createKey] = token
+        let policy = RetryPolicy.standard
+        var attempt = 1
+        while true {
+            do {
+                return try await create(request)
+            } catch let error as FlyAPIError where !RetryPolicy.isTransient(.init(statusCode: error.status)) {
+                throw error
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                if let made = try await machines().first(where: {
+                    $0.config?.metadata?.additionalProperties[FlyMachineConfig.createKey] == token
+                }) {
+                    return made
+                }
+                guard policy.allowsAnother(after: attempt) else { throw error }
+                try await Task.sleep(for: policy.delay(after: attempt))
+                attempt += 1
+            }
         }
     }
 
@@ -123,7 +179,9 @@ struct FlyAPI: Sendable {
     func wait(
         _ id: String, version: String?, state: Operations.Machines_wait.Input.Query.statePayload, timeoutSeconds: Int
     ) async throws -> Bool {
-        let query = Operations.Machines_wait.Input.Query(version: version, timeout: min(max(timeoutSeconds, 1), 60), state: state)
+        // Fly holds a wait up to 60 s; it must answer before this client gives up on the call.
+        let limit = min(60, Int(requestTimeout.components.seconds) - 1)
+        let query = Operations.Machines_wait.Input.Query(version: version, timeout: max(min(timeoutSeconds, limit), 1), state: state)
         switch try await client.Machines_wait(path: .init(app_name: app, machine_id: id), query: query) {
         case .ok(let answer): return (try? answer.body.json.ok) ?? true
         case .undocumented(408, _): return false

@@ -12,7 +12,9 @@ struct FlyDeployTarget: DeployTarget {
 
     /// Where the API is and who calls it: FLY_API_HOSTNAME (else `targets.fly.apiHostname`, else
     /// Fly's) and FLY_API_TOKEN, which is never taken from the command line.
-    static func connect(spec: EnvironmentSpec, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> FlyAPI {
+    static func connect(
+        spec: EnvironmentSpec, requestTimeout: Duration, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> FlyAPI {
         guard let target = spec.targets.fly else {
             throw DeployFailure(kind: .invalid, message: "\(spec.name) has no `targets.fly` in \(spec.files.last ?? "its spec")")
         }
@@ -24,7 +26,7 @@ struct FlyDeployTarget: DeployTarget {
             )
         }
         let host = environment["FLY_API_HOSTNAME"].flatMap { $0.isEmpty ? nil : $0 } ?? target.apiHostname ?? "https://api.machines.dev"
-        return try FlyAPI(app: target.app, host: host, token: token)
+        return try FlyAPI(app: target.app, host: host, token: token, requestTimeout: requestTimeout)
     }
 
     private var commands: FleetCommands { FleetCommands(spec: spec, platform: platform) }
@@ -50,7 +52,7 @@ struct FlyDeployTarget: DeployTarget {
             }
             let ledger = try await platform.ledger.ensure(image: ledgerImage, region: target.primaryRegion)
             let lease = FlyLease(
-                api: api, machine: ledger, description: "\(command) by \(DeployOptions.actor)", patience: .seconds(35))
+                api: api, machine: ledger, description: "\(command) by \(DeployOptions.actor)")
             do {
                 return try await lease.holding(body)
             } catch let held as FlyLease.Held {

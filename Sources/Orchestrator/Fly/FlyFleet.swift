@@ -49,42 +49,14 @@ final class FlyFleet: InstanceFleet, @unchecked Sendable {
     func start(_ release: ReleaseRecord) async throws -> InstanceStatus {
         guard let settings = release.configuration.fly else { throw Self.notForFly(release) }
         let region = try await region(for: release, settings: settings)
-        let token = UUID().uuidString.lowercased()
-        var config = FlyMachineConfig.serving(release.configuration, settings: settings, environment: environment, release: release.id)
-        config.metadata?.additionalProperties[FlyMachineConfig.createKey] = token
-        let request = Components.Schemas.CreateMachineRequest(
-            config: .init(value1: config), min_secrets_version: settings.secretsVersion, region: region)
-        let machine = try await createOnce(request, token: token)
+        let config = FlyMachineConfig.serving(release.configuration, settings: settings, environment: environment, release: release.id)
+        let machine = try await api.createOnce(
+            .init(config: .init(value1: config), min_secrets_version: settings.secretsVersion, region: region))
         guard let id = machine.id else {
             throw FlyAPIError(operation: "Machines_create", status: 200, message: "no machine id in the answer")
         }
         try await waitStarted(id, version: machine.instance_id)
         return Self.status(try await api.machine(id) ?? machine)
-    }
-
-    /// Creates, and after an answer that never came or a failure that may have happened after
-    /// the machine was made, looks for it by its token before trying again.
-    private func createOnce(_ request: Components.Schemas.CreateMachineRequest, token: String) async throws -> Machine {
-        let policy = RetryPolicy.standard
-        var attempt = 1
-        while true {
-            do {
-                return try await api.create(request)
-            } catch let error as FlyAPIError where !RetryPolicy.isTransient(.init(statusCode: error.status)) {
-                throw error
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                if let made = try await api.machines().first(where: {
-                    $0.config?.metadata?.additionalProperties[FlyMachineConfig.createKey] == token
-                }) {
-                    return made
-                }
-                guard policy.allowsAnother(after: attempt) else { throw error }
-                try await Task.sleep(for: policy.delay(after: attempt))
-                attempt += 1
-            }
-        }
     }
 
     /// The region whose share of the release is furthest from the spec's count, the primary first.
@@ -124,7 +96,9 @@ final class FlyFleet: InstanceFleet, @unchecked Sendable {
     }
 
     func adopt(_ name: String, into release: ReleaseRecord) async throws {
-        try await api.upsertMetadata(name, key: FlyMachineConfig.releaseKey, value: String(release.id))
+        try await FlyLease(api: api, machine: name, description: "orchestrate: \(release.name) by \(actor)").holding {
+            try await api.upsertMetadata(name, key: FlyMachineConfig.releaseKey, value: String(release.id))
+        }
     }
 
     /// Waits for `version` of the machine to run; a 404 right after a create is Fly catching up.

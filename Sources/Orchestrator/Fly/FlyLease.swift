@@ -8,8 +8,10 @@ struct FlyLease {
     let machine: String
     let description: String
     var ttlSeconds = 30
-    /// How long to keep asking while someone else holds it; zero: fail at once.
-    var patience: Duration = .zero
+    /// How long to keep asking while someone else holds it: long enough for the lease of a run
+    /// that died (30 s at most) to expire, and for one this run took whose answer was lost to be
+    /// found again.
+    var patience: Duration = .seconds(35)
 
     /// Someone else's lease: who holds it and until when, as Fly said.
     struct Held: Error, CustomStringConvertible {
@@ -23,14 +25,18 @@ struct FlyLease {
         }
     }
 
+    /// Names this run in its leases, so that a lease whose answer was lost is known as its own.
+    static let run = String(UUID().uuidString.lowercased().prefix(8))
+    private var fullDescription: String { "\(description) [run \(Self.run)]" }
+
     func holding<Value: Sendable>(_ body: () async throws -> Value) async throws -> Value {
         let nonce = try await acquire()
         api.nonces.set(nonce, machine: machine)
-        let refresher = Task { [api, machine, description, ttlSeconds] in
+        let refresher = Task { [api, machine, fullDescription, ttlSeconds] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(max(ttlSeconds / 3, 1)))
                 if Task.isCancelled { break }
-                _ = try? await api.acquireLease(machine, ttlSeconds: ttlSeconds, description: description, refreshing: nonce)
+                _ = try? await api.acquireLease(machine, ttlSeconds: ttlSeconds, description: fullDescription, refreshing: nonce)
             }
         }
         func release() async {
@@ -52,7 +58,7 @@ struct FlyLease {
     private func acquire() async throws -> String {
         let deadline = ContinuousClock.now + patience
         while true {
-            switch try await api.acquireLease(machine, ttlSeconds: ttlSeconds, description: description) {
+            switch try await api.acquireLease(machine, ttlSeconds: ttlSeconds, description: fullDescription) {
             case .acquired(let lease):
                 guard let nonce = lease.nonce else {
                     throw FlyAPIError(operation: "Machines_create_lease", status: 201, message: "the lease came back without a nonce")
@@ -60,7 +66,8 @@ struct FlyLease {
                 return nonce
             case .held(let message):
                 let lease = try? await api.lease(machine)
-                // A lease this run took whose answer was lost: ours, but its nonce is unknown; it expires.
+                // A lease this run took whose answer was lost is its own.
+                if let lease, lease.description == fullDescription, let nonce = lease.nonce { return nonce }
                 let holder = lease?.description ?? lease?.owner ?? message
                 let expires = lease?.expires_at.map { Date(timeIntervalSince1970: TimeInterval($0)) }
                 guard ContinuousClock.now < deadline else { throw Held(machine: machine, holder: holder, expires: expires) }

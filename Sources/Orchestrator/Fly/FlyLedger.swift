@@ -46,7 +46,7 @@ final class FlyLedger: ReleaseHistory, @unchecked Sendable {
         config.metadata = .init(additionalProperties: [
             "fly_platform_version": "v2", "fly_process_group": Self.processGroup, "orchestrate_environment": environment,
         ])
-        _ = try await api.create(
+        _ = try await api.createOnce(
             .init(config: .init(value1: config), name: "orchestrate-ledger", region: region, skip_launch: true))
         guard let found = try await find(), let id = found.id else {
             throw FlyAPIError(operation: "Machines_create", status: 200, message: "the ledger machine was created but is not listed")

@@ -59,12 +59,6 @@ struct FlyRetries: ClientMiddleware {
 /// call instead of tripping a 429.
 actor FlyPacing: ClientMiddleware {
     private var buckets: [String: (tokens: Double, at: ContinuousClock.Instant)] = [:]
-    /// 1 for tests that measure against a fake with no limits; Fly's own rates otherwise.
-    private let speedUp: Double
-
-    init(speedUp: Double = 1) {
-        self.speedUp = speedUp
-    }
 
     nonisolated func intercept(
         _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
@@ -82,33 +76,56 @@ actor FlyPacing: ClientMiddleware {
         var bucket = buckets[key] ?? (burst, now)
         let elapsed = now - bucket.at
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        bucket.tokens = min(burst, bucket.tokens + seconds * rate * speedUp)
+        bucket.tokens = min(burst, bucket.tokens + seconds * rate)
         bucket.at = now
         bucket.tokens -= 1
         buckets[key] = bucket
         guard bucket.tokens < 0 else { return .zero }
-        return .milliseconds(Int64(-bucket.tokens / (rate * speedUp) * 1000))
+        return .milliseconds(Int64(-bucket.tokens / rate * 1000))
     }
 }
 
-/// Fly's lease answers have been seen wrapped as `{"status": "success", "data": {…lease…}}`
-/// although the document describes the bare lease; this unwraps them so both decode.
-struct FlyLeaseEnvelope: ClientMiddleware {
+/// Where Fly's live answers are known to differ from its document, made to match it before the
+/// generated decoder reads them:
+/// - lease answers have been seen wrapped as `{"status": "success", "data": {…lease…}}`;
+/// - a service's `autostop` is documented as "off"/"stop"/"suspend", but Fly still answers the
+///   old booleans (false/true) for "off" and "stop", as the document's own note on it says.
+struct FlyAnswerFixes: ClientMiddleware {
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         let (response, answer) = try await next(request, body, baseURL)
-        guard operationID == "Machines_create_lease" || operationID == "Machines_show_lease", let answer,
-            response.status.kind == .successful
-        else { return (response, answer) }
-        let bytes = try await Data(collecting: answer, upTo: 1 << 20)
-        if let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any], object["status"] is String,
-            let data = object["data"] as? [String: Any], let unwrapped = try? JSONSerialization.data(withJSONObject: data)
+        guard let answer, response.status.kind == .successful, operationID.hasPrefix("Machines_") else { return (response, answer) }
+        let bytes = try await Data(collecting: answer, upTo: 32 << 20)
+        guard let json = try? JSONSerialization.jsonObject(with: bytes) else { return (response, HTTPBody(bytes)) }
+        let fixed = Self.fix(json, operationID: operationID)
+        let data = (try? JSONSerialization.data(withJSONObject: fixed)) ?? bytes
+        return (response, HTTPBody(data))
+    }
+
+    static func fix(_ json: Any, operationID: String) -> Any {
+        if operationID.hasSuffix("_lease"), let object = json as? [String: Any], object["status"] is String,
+            let data = object["data"] as? [String: Any]
         {
-            return (response, HTTPBody(unwrapped))
+            return data
         }
-        return (response, HTTPBody(bytes))
+        if let machines = json as? [Any] { return machines.map { fixMachine($0) } }
+        return fixMachine(json)
+    }
+
+    private static func fixMachine(_ json: Any) -> Any {
+        guard var machine = json as? [String: Any] else { return json }
+        for key in ["config", "incomplete_config"] {
+            guard var config = machine[key] as? [String: Any], let services = config["services"] as? [[String: Any]] else { continue }
+            config["services"] = services.map { service -> [String: Any] in
+                var service = service
+                if let stop = service["autostop"] as? Bool { service["autostop"] = stop ? "stop" : "off" }
+                return service
+            }
+            machine[key] = config
+        }
+        return machine
     }
 }
 

@@ -111,7 +111,7 @@ struct FlyPlatform: FleetPlatform {
         guard let command = release.configuration.releaseCommand, !command.isEmpty else { return }
         progress.step("release command on a one-off machine: \(command.joined(separator: " "))")
         let config = FlyMachineConfig.releaseCommand(release.configuration, command: command, environment: spec.name, release: release.id)
-        let machine = try await api.create(
+        let machine = try await api.createOnce(
             .init(
                 config: .init(value1: config), min_secrets_version: release.configuration.fly?.secretsVersion,
                 name: "release-\(release.name)", region: target.primaryRegion))

@@ -1,0 +1,41 @@
+import FlyFake
+import FlyMachinesAPI
+import Foundation
+import Testing
+
+@testable import Orchestrator
+
+/// The Fly client's own rules, against the fake server: retries, errors, answers that differ
+/// from the document.
+@Suite struct FlyAPITests {
+    @Test(arguments: [FakeFlyFaults.Fault.tooManyRequests, .internalError, .badGateway, .unavailable])
+    func transientAnswersAreAskedAgain(fault: FakeFlyFaults.Fault) async throws {
+        let server = try await FakeFlyServer()
+        server.fly.createApp("app")
+        server.faults.fail("Apps_show", with: fault, times: 2)
+        let api = try FlyAPI(
+            app: "app", host: server.url, token: "t", retry: RetryPolicy(attempts: 4, base: .milliseconds(10), maximum: .milliseconds(50)))
+        #expect(try await api.appExists())
+        #expect(server.fly.calls.filter { $0.operation == "Apps_show" }.count == 1, "the two faulted calls never reached the handler")
+        #expect(server.faults.injected.load(ordering: .relaxed) == 2)
+    }
+
+    @Test func errorsCarryFlysMessageAndRequestID() async throws {
+        let server = try await FakeFlyServer()
+        server.fly.createApp("app")
+        let api = try FlyAPI(app: "app", host: server.url, token: "t")
+        let error = await #expect(throws: FlyAPIError.self) {
+            _ = try await api.update("nope", .init(config: .init(value1: .init(image: "x"))))
+        }
+        #expect(error?.status == 404)
+        #expect(error?.message == "machine not found")
+        #expect(error?.requestID != nil)
+    }
+
+    @Test func aRejectedTokenIsSaidSo() async throws {
+        let server = try await FakeFlyServer()
+        let api = try FlyAPI(app: "app", host: server.url, token: "")
+        let error = await #expect(throws: FlyAPIError.self) { _ = try await api.machines() }
+        #expect(error?.status == 401)
+    }
+}
