@@ -69,6 +69,14 @@ package final class FakeFly: APIProtocol, Sendable {
         world.withLock { $0.machines[machine]?.secretsVersion }
     }
 
+    /// How long a machine takes to start after a create or update, and then to pass its checks.
+    package func timings(start: Duration, checks: Duration) {
+        world.withLock {
+            $0.startDelay = start
+            $0.checkDelay = checks
+        }
+    }
+
     package func wrapLeaseAnswers() {
         world.withLock { $0.wrapLeases = true }
     }

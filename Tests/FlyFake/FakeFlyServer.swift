@@ -17,7 +17,8 @@ package final class FakeFlyServer: Sendable {
 
     package var url: String { "http://127.0.0.1:\(port)" }
 
-    package init(fly: FakeFly = FakeFly(), faults: FakeFlyFaults = FakeFlyFaults()) async throws {
+    /// `latency`: how long every call takes before it is answered, as over the internet.
+    package init(fly: FakeFly = FakeFly(), faults: FakeFlyFaults = FakeFlyFaults(), latency: Duration = .zero) async throws {
         self.fly = fly
         self.faults = faults
         let port = LocalProcess.freePort()
@@ -25,7 +26,7 @@ package final class FakeFlyServer: Sendable {
         let router = Router()
         try fly.registerHandlers(
             on: router, serverURL: URL(string: "/v1") ?? URL(fileURLWithPath: "/v1"),
-            middlewares: [FakeFlyGate(fly: fly, faults: faults)])
+            middlewares: [FakeFlyGate(fly: fly, faults: faults, latency: latency)])
         var logger = Logger(label: "fake-fly")
         logger.logLevel = .critical
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
@@ -82,9 +83,12 @@ final class FakeFlyGate: ServerMiddleware {
     let faults: FakeFlyFaults
     private let buckets = Mutex<[String: (tokens: Double, at: ContinuousClock.Instant)]>([:])
 
-    init(fly: FakeFly, faults: FakeFlyFaults) {
+    let latency: Duration
+
+    init(fly: FakeFly, faults: FakeFlyFaults, latency: Duration) {
         self.fly = fly
         self.faults = faults
+        self.latency = latency
     }
 
     func intercept(

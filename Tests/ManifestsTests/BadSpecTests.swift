@@ -265,6 +265,21 @@ import Testing
         #expect(error.message == "Fly's rolling deploy updates machines in place, so maxUnavailable 0 would never update one")
     }
 
+    @Test(arguments: [
+        ("regions: [fra, Paris]", "targets.fly.regions[1]", "`Paris` is not a Fly region code"),
+        ("regions: [fra, fra]", "targets.fly.regions", "region fra is listed twice"),
+        ("regions: [iad]", "targets.fly.regions", "region iad is listed twice"),
+        ("apiHostname: api.machines.dev", "targets.fly.apiHostname", "apiHostname `api.machines.dev` is not a base URL"),
+        ("apiHostname: https://api.machines.dev/v1", "targets.fly.apiHostname", "is not a base URL"),
+    ])
+    func flyRegionsAndAPIHostAreChecked(setting: String, path: String, message: String) throws {
+        let spec = "extends: base\ntargets:\n  fly: { app: shop, org: acme, primaryRegion: iad, \(setting) }\n"
+        let error = try #require(single(SpecFixtures.errors(spec)))
+        #expect(error.path == path)
+        #expect(error.message.contains(message), "\(error.message)")
+        #expect(error.location != nil)
+    }
+
     @Test func kubernetesAutoscalerCannotScaleToZero() throws {
         let spec = "extends: base\nscaling:\n  replicas: { min: 0 }\ntargets:\n  kubernetes: { namespace: shop, secretName: shop }\n"
         let error = try #require(single(SpecFixtures.errors(spec)))

@@ -10,6 +10,10 @@ enum Figures {
     }
 
     static func seconds(_ duration: Duration) -> String {
-        String(format: "%.3f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        String(format: "%.3f", value(duration))
+    }
+
+    static func value(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

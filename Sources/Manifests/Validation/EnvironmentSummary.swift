@@ -13,7 +13,10 @@ public enum EnvironmentSummary {
             spec.deploy.strategy.rawValue,
         ]
         var targets: [String] = []
-        if spec.targets.fly != nil { targets.append("fly") }
+        if let fly = spec.targets.fly {
+            let regions = fly.machinesPerRegion(replicas.min).map { "\($0.region)×\($0.count)" }.joined(separator: " ")
+            targets.append("fly (\(fly.app) in \(fly.org): \(regions))")
+        }
         if spec.targets.kubernetes != nil { targets.append("kubernetes") }
         parts.append(targets.isEmpty ? "no targets" : "targets: " + targets.joined(separator: ", "))
         return parts.joined(separator: ", ")

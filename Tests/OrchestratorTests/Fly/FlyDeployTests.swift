@@ -100,6 +100,22 @@ import Testing
         #expect(blocked.stderr.contains("alice@laptop"), "\(blocked.stderr)")
     }
 
+    @Test func downStopsTheMachinesKeepsTheHistoryAndApplyStartsThemAgain() async throws {
+        let fly = try await Harness("down")
+        #expect(try await fly.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        let down = try await fly.orchestrate(["down"])
+        #expect(down.status == 0, "\(down.stdout)\(down.stderr)")
+        #expect(down.stdout.contains("stopped 2 machine(s)"), "\(down.stdout)")
+        #expect(fly.serving.allSatisfy { $0.state == "stopped" })
+        let plan = try await fly.orchestrate(["plan", "--detailed-exitcode"])
+        #expect(plan.status == 2, "a stopped app is a change: \(plan.stdout)\(plan.stderr)")
+        let again = try await fly.orchestrate(["apply"])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("v1 is live"), "the same release, not a new one: \(again.stdout)")
+        let machines = fly.serving
+        #expect(machines.count == 2 && machines.allSatisfy { $0.state == "started" }, "\(machines.map { $0.state ?? "" })")
+    }
+
     @Test func withoutATokenNothingIsCalled() async throws {
         let fly = try await Harness("no-token")
         let refused = try await fly.orchestrate(["plan", "--image", Self.image("a")], token: nil)

@@ -20,8 +20,11 @@ struct FlyHarness {
     var fly: FakeFly { server.fly }
 
     /// `deploy` adds keys to the spec's `deploy:` (`strategy: canary`), `overrides` top-level ones.
-    init(_ label: String, deploy: String = "", overrides: String = "", appExists: Bool = true, secrets: Bool = true) async throws {
-        server = try await FakeFlyServer()
+    init(
+        _ label: String, deploy: String = "", overrides: String = "", appExists: Bool = true, secrets: Bool = true,
+        latency: Duration = .zero
+    ) async throws {
+        server = try await FakeFlyServer(latency: latency)
         folder = try LocalProcess.temporaryDirectory("fly-\(label)")
         let environments = folder + "/environments"
         try FileManager.default.createDirectory(atPath: environments, withIntermediateDirectories: true)
