@@ -58,7 +58,8 @@ extension FlyTarget: SpecReadable {
         func regionCode(_ region: String, at key: String) -> String? {
             guard region.count == 3, region.allSatisfy({ $0.isASCII && $0.isLowercase }) else {
                 context.error(
-                    "`\(region)` is not a Fly region code", at: context.locations[key], path: key,
+                    "`\(region)` is not a Fly region code", at: context.locations[key] ?? context.locations[childPath(path, "regions")],
+                    path: key,
                     fix: "use a three-letter code as `fly platform regions` lists, such as iad or fra")
                 return nil
             }
