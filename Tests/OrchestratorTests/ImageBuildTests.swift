@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 import TestSupport
 import Testing
 
@@ -43,6 +44,10 @@ import Testing
         let config = (try JSONSerialization.jsonObject(with: Data(configText.utf8)) as? [String: Any])?["config"] as? [String: Any]
         #expect(config?["User"] as? String == "10001:10001")
         #expect(config?["Entrypoint"] as? [String] == ["/usr/local/bin/pet-backend"])
+        // Fly runs a release command (and a machine's init.cmd) as arguments to this entrypoint:
+        // the spec's `pet-backend migrate` must become exactly `pet-backend migrate`, not twice.
+        let arguments = try #require(ImageEntrypoint.arguments(for: ["pet-backend", "migrate"]))
+        #expect((config?["Entrypoint"] as? [String] ?? []) + arguments == ["/usr/local/bin/pet-backend", "migrate"])
         #expect((config?["ExposedPorts"] as? [String: Any])?.keys.first == "3001/tcp")
         #expect((config?["Labels"] as? [String: String])?["org.opencontainers.image.revision"]?.count == 40)
 

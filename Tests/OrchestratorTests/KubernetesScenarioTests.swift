@@ -236,3 +236,31 @@ import Testing
         #expect(containers?.first?["image"] as? String == Self.image("a"))
     }
 }
+
+extension KubernetesScenarioTests {
+    /// `secrets set/list/unset` as the documented Role allows: only the named Secret's keys
+    /// change, values never come back, and a Secret that does not exist yet is created.
+    @Test func secretsChangeOnlyTheirKeysOfTheNamedSecret() async throws {
+        let cluster = try await Cluster("secrets")
+        defer { Task { await cluster.stop() } }
+        let path = "/api/v1/namespaces/\(cluster.namespace)/secrets/pet-backend-secrets"
+        _ = try await cluster.admin.send(.DELETE, path)
+        let created = try await cluster.orchestrate(["secrets", "set", "JWT_SECRET"], input: String(repeating: "j", count: 40))
+        #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
+        try await cluster.seedSecret()
+        let before = try #require(try await cluster.object(path)?["data"] as? [String: String])
+        let set = try await cluster.orchestrate(
+            ["secrets", "set", "JWT_SECRET", "SENTRY_DSN"],
+            input: "JWT_SECRET=\(String(repeating: "k", count: 40))\nSENTRY_DSN=https://key@sentry.example/1\n")
+        #expect(set.status == 0, "\(set.stdout)\(set.stderr)")
+        let after = try #require(try await cluster.object(path)?["data"] as? [String: String])
+        #expect(after["JWT_SECRET"] == Data(String(repeating: "k", count: 40).utf8).base64EncodedString())
+        #expect(after["DATABASE_URL"] == before["DATABASE_URL"], "other keys stay")
+        let list = try await cluster.orchestrate(["secrets", "list"])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("SENTRY_DSN") && !list.stdout.contains("sentry.example"), "\(list.stdout)")
+        let unset = try await cluster.orchestrate(["secrets", "unset", "SENTRY_DSN"])
+        #expect(unset.status == 0, "\(unset.stderr)")
+        #expect((try await cluster.object(path)?["data"] as? [String: String])?["SENTRY_DSN"] == nil)
+    }
+}
