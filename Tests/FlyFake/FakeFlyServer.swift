@@ -21,7 +21,8 @@ package final class FakeFlyServer: Sendable {
     package init(fly: FakeFly = FakeFly(), faults: FakeFlyFaults = FakeFlyFaults(), latency: Duration = .zero) async throws {
         self.fly = fly
         self.faults = faults
-        let port = LocalProcess.freePort()
+        // Below the ephemeral range: a port there can be taken as an outgoing connection's source.
+        let port = LocalProcess.portBlock(size: 1)
         self.port = port
         let router = Router()
         try fly.registerHandlers(

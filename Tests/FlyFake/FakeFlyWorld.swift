@@ -84,20 +84,13 @@ struct FakeFlyWorld {
             switch behaviour(of: machine.config.image) {
             case _ where machine.skipLaunch || machine.state == "stopped":
                 break
-            case .exits(let code) where releaseCommand:
-                if since >= start + exitAfter.inSeconds, machine.state != "destroyed" {
+            case let behaviour where releaseCommand:
+                // The release command runs once, exits (0 unless the test chose a code) and its
+                // machine destroys itself (auto_destroy).
+                let code = if case .exits(let code) = behaviour { code } else { 0 }
+                if since >= start + exitAfter.inSeconds {
                     if machine.state != "started" { record(&machine, "start", "started", at: machine.launchedAt.addingTimeInterval(start)) }
                     recordExit(&machine, code: code, at: now)
-                    machine.state = "destroyed"
-                    machine.destroyedAt = now
-                    record(&machine, "destroy", "destroyed", at: now)
-                } else if since >= start, machine.state != "started" {
-                    machine.state = "started"
-                    record(&machine, "start", "started", at: now)
-                }
-            case _ where releaseCommand:
-                if since >= start + exitAfter.inSeconds {
-                    recordExit(&machine, code: 0, at: now)
                     machine.state = "destroyed"
                     machine.destroyedAt = now
                     record(&machine, "destroy", "destroyed", at: now)

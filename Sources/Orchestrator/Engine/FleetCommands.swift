@@ -71,12 +71,13 @@ struct FleetCommands {
         for component in live.components {
             lines.append("  \(component.name): \(component.present ? "up" : "down") — \(component.detail)")
         }
-        var rows = [["INSTANCE", "RELEASE", "STATE", "HEALTH", "RESTARTS", "ADDRESS"]]
+        let images = live.instances.contains { $0.image != nil }
+        var rows = [["INSTANCE", "RELEASE", "STATE", "HEALTH", "RESTARTS", "ADDRESS"] + (images ? ["IMAGE"] : [])]
         for instance in live.instances {
             let health = instance.healthy.map { $0 ? "healthy" : "unhealthy" } ?? "-"
-            rows.append([
-                instance.name, "v\(instance.releaseID)", instance.state.rawValue, health, String(instance.restarts), instance.address,
-            ])
+            rows.append(
+                [instance.name, "v\(instance.releaseID)", instance.state.rawValue, health, String(instance.restarts), instance.address]
+                    + (images ? [instance.image.map(Table.short) ?? "-"] : []))
         }
         lines.append(live.instances.isEmpty ? "  no instances" : Table.render(rows))
         return TargetReport(text: lines.joined(separator: "\n"), json: try JSONCoding.encode(live))

@@ -44,6 +44,8 @@ struct InstanceStatus: Codable, Sendable {
     var healthy: Bool?
     var restarts: Int
     var pid: Int32?
+    /// The image it runs, where the platform says (a Fly machine's `image_ref` digest).
+    var image: String? = nil
 }
 
 /// What the spec asks for on one platform.

@@ -55,7 +55,10 @@ enum PlanBuilder {
         if let current = live.current {
             let fields = fieldChanges(from: current.configuration, to: wanted)
             if !fields.isEmpty {
-                changes.append(Change(action: .change, resource: "release", detail: "replaces \(current.name)", fields: fields))
+                // Which instances the new release replaces, by name and place (a Fly machine's region).
+                let instances = live.instances.map { "\($0.name) (\($0.address))" }.joined(separator: ", ")
+                let detail = "replaces \(current.name)" + (instances.isEmpty ? "" : " on \(instances)")
+                changes.append(Change(action: .change, resource: "release", detail: detail, fields: fields))
             } else if let drift = instanceDrift(live: live, release: current) {
                 changes.append(drift)
             }

@@ -52,7 +52,9 @@ struct FlyDeployTarget: DeployTarget {
             }
             let ledger = try await platform.ledger.ensure(image: ledgerImage, region: target.primaryRegion)
             let lease = FlyLease(
-                api: api, machine: ledger, description: "\(command) by \(DeployOptions.actor)")
+                api: api, machine: ledger, description: "\(command) by \(DeployOptions.actor)",
+                // Two lease lifetimes: a dead run's last refresh may land after its release.
+                patience: .seconds(65))
             do {
                 return try await lease.holding(body)
             } catch let held as FlyLease.Held {

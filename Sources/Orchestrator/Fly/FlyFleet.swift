@@ -43,7 +43,8 @@ final class FlyFleet: InstanceFleet, @unchecked Sendable {
         return InstanceStatus(
             name: machine.id ?? "?", releaseID: Int(machine.config?.metadata?.additionalProperties[FlyMachineConfig.releaseKey] ?? "") ?? 0,
             address: "\(machine.region ?? "?") \(machine.private_ip ?? "")", state: state,
-            healthy: checks.isEmpty ? nil : checks.allSatisfy { $0.status == "passing" }, restarts: restarts, pid: nil)
+            healthy: checks.isEmpty ? nil : checks.allSatisfy { $0.status == "passing" }, restarts: restarts, pid: nil,
+            image: machine.image_ref?.digest ?? machine.config?.image?.split(separator: "@").last.map(String.init))
     }
 
     func start(_ release: ReleaseRecord) async throws -> InstanceStatus {

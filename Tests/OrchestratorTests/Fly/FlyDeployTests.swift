@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// `--target fly` against the fake Fly server, one app per test, through the built binary.
-@Suite struct FlyDeployTests {
+@Suite(.serialized) struct FlyDeployTests {
     typealias Harness = FlyHarness
     static func image(_ letter: Character) -> String { Harness.image(letter) }
 
@@ -51,6 +51,8 @@ import Testing
         #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
         let releases = try await fly.orchestrate(["releases"])
         #expect(releases.stdout.contains("v1"), "\(releases.stdout)")
+        let status = try await fly.orchestrate(["status"])
+        #expect(status.stdout.contains("iad") && status.stdout.contains("healthy") && status.stdout.contains("IMAGE"), "\(status.stdout)")
     }
 
     @Test func anImageChangeUpdatesEveryMachineInPlace() async throws {

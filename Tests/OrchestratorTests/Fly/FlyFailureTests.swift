@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Fly deploys that go wrong: each strategy with a bad image, crash loops, rollback.
-@Suite struct FlyFailureTests {
+@Suite(.serialized) struct FlyFailureTests {
     typealias Harness = FlyHarness
     static func image(_ letter: Character) -> String { Harness.image(letter) }
     static func digest(_ letter: Character) -> String { String(repeating: letter, count: 64) }

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Fly deploys that meet an unreliable API or an operator's kill -9, and still converge.
-@Suite struct FlyResilienceTests {
+@Suite(.serialized) struct FlyResilienceTests {
     typealias Harness = FlyHarness
     static func image(_ letter: Character) -> String { Harness.image(letter) }
 
