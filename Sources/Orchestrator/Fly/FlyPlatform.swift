@@ -10,7 +10,7 @@ struct FlyPlatform: FleetPlatform {
     let api: FlyAPI
     let ledger: FlyLedger
     let flyFleet: FlyFleet
-    /// How long the release command may take to finish, beyond its own timeout, before it counts as failed.
+    /// How long to wait before asking again about a release machine Fly does not list yet.
     var releaseCommandPollInterval: Duration = .seconds(1)
 
     var targetName: String { "fly" }
