@@ -65,7 +65,10 @@ struct FlyDeployTarget: DeployTarget {
 
     func plan() async throws -> Plan {
         try await translatingErrors {
-            try await commands.plan(desired: try await platform.desired(image: try await imageToDeploy()))
+            var plan = try await commands.plan(desired: try await platform.desired(image: try await imageToDeploy()))
+            // `apply PLANFILE` reopens the target with it: the ledger of a first deploy needs an image.
+            plan.image = plan.desired?.configuration.artifact.reference
+            return plan
         }
     }
 
