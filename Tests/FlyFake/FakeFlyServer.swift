@@ -96,6 +96,10 @@ final class FakeFlyGate: ServerMiddleware {
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
+        if latency > .zero { try await Task.sleep(for: latency) }
+        if request.headerFields[.authorization] == "Bearer revoked" {
+            return Self.error(401, "token has been revoked")
+        }
         guard
             request.headerFields[.authorization]?.hasPrefix("Bearer ") == true
                 || request.headerFields[.authorization]?.hasPrefix("FlyV1 ") == true

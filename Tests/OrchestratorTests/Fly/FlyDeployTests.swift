@@ -124,6 +124,25 @@ import Testing
         #expect(machines.count == 2 && machines.allSatisfy { $0.state == "started" }, "\(machines.map { $0.state ?? "" })")
     }
 
+    @Test func aRejectedTokenAndAnUnknownRegionSayWhatToDo() async throws {
+        let fly = try await Harness("errors", fly: "regions: [xyz]")
+        let revoked = try await fly.orchestrate(["plan", "--image", Self.image("a")], token: "revoked")
+        #expect(revoked.status == 1)
+        #expect(revoked.stderr.contains("Fly refused FLY_API_TOKEN (401: token has been revoked)"), "\(revoked.stderr)")
+        #expect(revoked.stderr.contains("fly tokens create deploy -a \(Harness.app)"), "\(revoked.stderr)")
+        let region = try await fly.orchestrate(["apply", "--image", Self.image("a")])
+        #expect(region.status == 1)
+        #expect(region.stderr.contains("Fly has no region `xyz`"), "\(region.stderr)")
+        #expect(fly.serving.isEmpty, "nothing was created")
+    }
+
+    @Test func machinesAreSpreadOverTheSpecsRegionsThePrimaryFirst() async throws {
+        let fly = try await Harness("regions", fly: "regions: [fra]", overrides: "scaling: { replicas: { min: 3, max: 4 } }")
+        let apply = try await fly.orchestrate(["apply", "--image", Self.image("a")])
+        #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
+        #expect(fly.serving.compactMap(\.region).sorted() == ["fra", "iad", "iad"])
+    }
+
     @Test func withoutATokenNothingIsCalled() async throws {
         let fly = try await Harness("no-token")
         let refused = try await fly.orchestrate(["plan", "--image", Self.image("a")], token: nil)

@@ -21,8 +21,8 @@ struct FlyHarness {
 
     /// `deploy` adds keys to the spec's `deploy:` (`strategy: canary`), `overrides` top-level ones.
     init(
-        _ label: String, deploy: String = "", overrides: String = "", appExists: Bool = true, secrets: Bool = true,
-        latency: Duration = .zero
+        _ label: String, deploy: String = "", fly: String = "", overrides: String = "", appExists: Bool = true,
+        secrets: Bool = true, latency: Duration = .zero
     ) async throws {
         server = try await FakeFlyServer(latency: latency)
         folder = try LocalProcess.temporaryDirectory("fly-\(label)")
@@ -32,13 +32,14 @@ struct FlyHarness {
             try FileManager.default.copyItem(
                 atPath: "\(CommandRunner.repositoryRoot)/environments/\(file)", toPath: "\(environments)/\(file)")
         }
-        try Self.spec(deploy: deploy, overrides: overrides).write(
+        try Self.spec(deploy: deploy, fly: fly, overrides: overrides).write(
             toFile: "\(environments)/\(Self.environment).yaml", atomically: true, encoding: .utf8)
         if appExists { server.fly.createApp(Self.app, org: "pet-org") }
         if secrets { try setRequiredSecrets() }
     }
 
-    static func spec(deploy: String, overrides: String) -> String {
+    /// `fly` adds keys to `targets.fly` (`regions: [fra]`).
+    static func spec(deploy: String, fly: String = "", overrides: String) -> String {
         """
         extends: staging
         health:
@@ -53,6 +54,7 @@ struct FlyHarness {
             app: \(Self.app)
             org: pet-org
             primaryRegion: iad
+            \(fly)
         \(overrides)
         """
     }
