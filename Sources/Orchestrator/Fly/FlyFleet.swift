@@ -111,9 +111,13 @@ final class FlyFleet: InstanceFleet, @unchecked Sendable {
                 if try await api.wait(id, version: version, state: .started, timeoutSeconds: 60) { return }
             } catch let error as FlyAPIError where error.status == 404 {
                 try await Task.sleep(for: .milliseconds(500))
+            } catch let error as FlyAPIError where error.status == 400 {
+                // Fly refuses to wait for a state the machine can no longer reach (it failed):
+                // the look below hands it to the health gate, which says why.
+                if try await api.machine(id) == nil { throw error }
             }
             // A machine that exited while we waited will not start by waiting: the health gate says why.
-            if let machine = try await api.machine(id), ["failed", "stopped"].contains(machine.state ?? "") { return }
+            if let machine = try await api.machine(id), ["failed", "stopped", "destroyed"].contains(machine.state ?? "") { return }
         }
         throw RolloutFailure(instance: id, check: "start", reason: "not started within \(startTimeoutSeconds)s", logLines: [])
     }
