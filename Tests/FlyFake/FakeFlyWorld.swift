@@ -11,6 +11,8 @@ package enum FakeImageBehaviour: Sendable, Equatable {
     case crashLoops(exitCode: Int)
     /// A release command machine exits with this code.
     case exits(code: Int)
+    /// Never starts: Fly marks the machine failed (an image whose entrypoint is missing, say).
+    case failsToStart
 }
 
 /// One machine in the fake, with what Fly keeps about it.
@@ -97,6 +99,11 @@ struct FakeFlyWorld {
                 } else if since >= start, machine.state != "started" {
                     machine.state = "started"
                     record(&machine, "start", "started", at: now)
+                }
+            case .failsToStart:
+                if since >= start, machine.state != "failed" {
+                    recordExit(&machine, code: 127, at: now)
+                    machine.state = "failed"
                 }
             case .crashLoops(let code):
                 if since >= start, machine.state != "started", machine.state != "failed" {

@@ -34,6 +34,19 @@ import Testing
         #expect(releases.stdout.contains("\"outcome\" : \"failed\""), "\(releases.stdout)")
     }
 
+    /// Fly answers a wait for `started` with 400 once the machine failed; that is the rollout's
+    /// verdict to reach (rolled back, exit 3), not an API error ending the apply (exit 1).
+    @Test func aMachineThatFailsToStartIsRolledBack() async throws {
+        let fly = try await Harness("fails-to-start", deploy: "maxSurge: 0\n  maxUnavailable: 1")
+        #expect(try await fly.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        fly.fly.behave(Self.digest("d"), .failsToStart)
+        let failed = try await fly.orchestrate(["apply", "--image", Self.image("d")])
+        #expect(failed.status == 3, "\(failed.stdout)\(failed.stderr)")
+        #expect(failed.stderr.contains("rolled back to v1") && failed.stderr.contains("exited with code 127"), "\(failed.stderr)")
+        let machines = fly.serving
+        #expect(machines.count == 2 && machines.allSatisfy { $0.config?.image == Self.image("a") && $0.state == "started" })
+    }
+
     @Test func rollbackRestoresTheImageTheConfigurationAndTheSecretsVersion() async throws {
         let fly = try await Harness("rollback", deploy: "maxSurge: 0\n  maxUnavailable: 1")
         #expect(try await fly.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
