@@ -313,11 +313,12 @@ package final class FakeFly: APIProtocol, Sendable {
         }
         guard case .json(let body) = input.body else { throw FakeFlyRefusal(status: 400, message: "body required") }
         let offered = input.headers.fly_hyphen_machine_hyphen_lease_hyphen_nonce
-        let result: Result<(Components.Schemas.Lease, Bool), FakeLeaseRefusal> = world.withLock { world in
+        let result: Result<Components.Schemas.Lease, FakeFlyRefusal> = world.withLock { world in
             let now = world.now()
             if let lease = world.machines[id]?.lease, lease.expiresAt > now, lease.nonce != offered {
                 return .failure(
-                    FakeLeaseRefusal(
+                    FakeFlyRefusal(
+                        status: 409,
                         message: "lease currently held by \(lease.description), expires at \(Int(lease.expiresAt.timeIntervalSince1970))"))
             }
             let ttl = Double(body.ttl ?? 30)
@@ -325,15 +326,13 @@ package final class FakeFly: APIProtocol, Sendable {
             let lease = FakeLease(nonce: nonce, description: body.description ?? "", expiresAt: now + ttl)
             world.machines[id]?.lease = lease
             return .success(
-                (
-                    .init(
-                        description: lease.description, expires_at: Int(lease.expiresAt.timeIntervalSince1970), nonce: nonce,
-                        owner: "deployer@example.com", version: FakeFlyWorld.instanceID()), world.wrapLeases
-                ))
+                .init(
+                    description: lease.description, expires_at: Int(lease.expiresAt.timeIntervalSince1970), nonce: nonce,
+                    owner: "deployer@example.com", version: FakeFlyWorld.instanceID()))
         }
         switch result {
-        case .failure(let refusal): throw FakeFlyRefusal(status: 409, message: refusal.message)
-        case .success((let lease, _)): return .created(.init(body: .json(lease)))
+        case .failure(let refusal): throw refusal
+        case .success(let lease): return .created(.init(body: .json(lease)))
         }
     }
 
@@ -452,10 +451,6 @@ package final class FakeFly: APIProtocol, Sendable {
         for byte in value.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return String(format: "%016llx", hash)
     }
-}
-
-struct FakeLeaseRefusal: Error {
-    var message: String
 }
 
 /// An error answer as Fly gives it (`{"error": …}` with its status): thrown by a handler and

@@ -13,7 +13,7 @@ struct KubernetesSecretStore: SecretStore {
     func list() async throws -> [SecretEntry] {
         let answer = try await client.send(.GET, path)
         if answer.status == .notFound { return [] }
-        guard answer.status == .ok else { throw KubernetesSecretError(answer: answer, doing: "reading Secret \(name)") }
+        guard answer.status == .ok else { throw client.failure(answer, verb: "get", resource: "Secret \(name)") }
         let data = answer.json?["data"] as? [String: String] ?? [:]
         return data.sorted { $0.key < $1.key }.map { key, encoded in
             let value = Data(base64Encoded: encoded).map { String(decoding: $0, as: UTF8.self) } ?? encoded
@@ -43,17 +43,9 @@ struct KubernetesSecretStore: SecretStore {
                 .POST, "/api/v1/namespaces/\(namespace)/secrets",
                 body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object)),
                 contentType: "application/json")
-            guard created.status == .created else { throw KubernetesSecretError(answer: created, doing: "creating Secret \(name)") }
+            guard created.status == .created else { throw client.failure(created, verb: "create", resource: "Secret \(name)") }
             return
         }
-        guard answer.status == .ok else { throw KubernetesSecretError(answer: answer, doing: "changing Secret \(name)") }
-    }
-}
-
-struct KubernetesSecretError: Error, CustomStringConvertible {
-    var description: String
-
-    init(answer: KubernetesClient.Response, doing what: String) {
-        description = "\(what): \(answer.status.code) \(answer.json?["message"] as? String ?? "")"
+        guard answer.status == .ok else { throw client.failure(answer, verb: "patch", resource: "Secret \(name)") }
     }
 }
