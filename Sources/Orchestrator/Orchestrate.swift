@@ -10,7 +10,8 @@ struct Orchestrate: AsyncParsableCommand {
         version: Orchestrate.version,
         subcommands: [
             ValidateCommand.self, RenderCommand.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, ReleasesCommand.self,
-            RollbackCommand.self, DownCommand.self, SecretsCommand.self, BuildCommand.self, SupervisorCommand.self,
+            RollbackCommand.self, DownCommand.self, VerifyCommand.self, PromoteCommand.self, SecretsCommand.self, BuildCommand.self,
+            SupervisorCommand.self,
         ]
     )
 }

@@ -88,6 +88,7 @@ final class FakePlatform: FleetPlatform, @unchecked Sendable {
     }
 
     var targetName: String { "fake" }
+    func verifyRoute(to instance: InstanceStatus) -> VerifyRoute { VerifyRoute(endpoints: [instance.address]) }
     var fleet: any InstanceFleet { fakeFleet }
     var history: any ReleaseHistory { fakeHistory }
 

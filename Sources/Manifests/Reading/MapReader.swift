@@ -49,6 +49,10 @@ final class MapReader {
         checked(required(key, as: T.self), key: key, in: range)
     }
 
+    func optional<T: SpecReadable & Comparable>(_ key: String, in range: ClosedRange<T>) -> T? {
+        checked(optional(key, as: T.self), key: key, in: range)
+    }
+
     func optional<T: SpecReadable & Comparable>(_ key: String, default value: T, in range: ClosedRange<T>) -> T {
         checked(optional(key, as: T.self), key: key, in: range) ?? value
     }

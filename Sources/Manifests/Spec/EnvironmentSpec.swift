@@ -20,6 +20,7 @@ public struct EnvironmentSpec: Sendable {
     public var deploy: DeploySpec
     public var targets: TargetsSpec
     public var slo: SLOSpec
+    public var verify: VerifySpec
     public var backups: BackupSpec?
     /// `sha256:` of the merged spec in canonical form; changes whenever any setting does.
     public var specHash: String
@@ -34,7 +35,7 @@ public struct EnvironmentSpec: Sendable {
 extension EnvironmentSpec {
     static let topLevelKeys = [
         "extends", "app", "database", "redis", "features", "cors", "integrations", "secrets", "scaling", "resources",
-        "health", "deploy", "targets", "slo", "backups",
+        "health", "deploy", "targets", "slo", "verify", "backups",
     ]
 
     static func read(_ source: EnvironmentSource, log: DiagnosticLog) -> EnvironmentSpec? {
@@ -55,6 +56,9 @@ extension EnvironmentSpec {
         let targets = map.optional("targets", as: TargetsSpec.self)
         let slo = map.required("slo", as: SLOSpec.self)
         let backups = map.optional("backups", as: BackupSpec.self)
+        let livenessPath = health?.liveness?.path ?? health?.readiness?.path ?? "/healthz"
+        let verifyEntry = map.entry("verify")
+        let verify = verifyEntry.map { VerifySpec.read($0.value, at: "verify", in: context, livenessPath: livenessPath) }
         let optionalFailed = ["features", "cors", "integrations", "targets", "backups"].contains { key in
             guard map.keys.contains(key) else { return false }
             switch key {
@@ -67,14 +71,15 @@ extension EnvironmentSpec {
         }
         map.finish()
         guard let app, let database, let redis, let secrets, let scaling, let resources, let health, let deploy, let slo,
-            !optionalFailed
+            !optionalFailed, verify != .some(nil)
         else { return nil }
         return EnvironmentSpec(
             name: source.name, files: source.files, app: app, database: database, redis: redis,
             features: features ?? FeatureFlags(queue: true, cache: true, rateLimiting: true, performanceMonitoring: false),
             cors: cors ?? CORSSpec(origins: []), integrations: integrations ?? IntegrationsSpec(shopifyAdminAPIEndpoint: nil),
             secrets: secrets, scaling: scaling, resources: resources, health: health, deploy: deploy,
-            targets: targets ?? TargetsSpec(local: nil, fly: nil, kubernetes: nil, defaultTarget: nil), slo: slo, backups: backups,
+            targets: targets ?? TargetsSpec(local: nil, fly: nil, kubernetes: nil, defaultTarget: nil), slo: slo,
+            verify: (verify ?? nil) ?? VerifySpec.defaults(livenessPath: livenessPath), backups: backups,
             specHash: hash(of: source.root), locations: context.locations)
     }
 

@@ -39,6 +39,10 @@ public struct FlyTarget: Sendable, Equatable {
     public var regions: [String] = []
     /// The Machines API host (`http://127.0.0.1:4280` for a local server); FLY_API_HOSTNAME wins.
     public var apiHostname: String?
+    /// Where clients reach the app; `verify` sends its load here (default `https://APP.fly.dev`).
+    public var publicURL: String? = nil
+
+    public var verifyAddress: String { publicURL ?? "https://\(app).fly.dev" }
 
     /// How many machines each region runs for `count` in all: spread evenly, the remainder to the
     /// regions listed first.
@@ -71,6 +75,7 @@ extension FlyTarget: SpecReadable {
             regionCode(extra, at: childPath(path, "regions") + "[\(index)]")
         }
         let apiHostname = map.optional("apiHostname", as: String.self)
+        let publicURL = VerifySpec.publicURL(in: map)
         let vmSize = map.optional("vmSize", default: VMSize.sharedCPU1x)
         let memory = map.optional("memory", as: ByteSize.self)
         let autoStop = map.optional("autoStopMachines", default: AutoStop.off)
@@ -99,7 +104,8 @@ extension FlyTarget: SpecReadable {
         }
         return FlyTarget(
             app: app, org: org, primaryRegion: region, vmSize: vmSize, memory: memory, autoStopMachines: autoStop,
-            autoStartMachines: autoStart, concurrency: concurrency, regions: extraRegions, apiHostname: apiHostname)
+            autoStartMachines: autoStart, concurrency: concurrency, regions: extraRegions, apiHostname: apiHostname,
+            publicURL: publicURL)
     }
 }
 

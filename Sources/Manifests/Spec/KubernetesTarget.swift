@@ -10,6 +10,8 @@ public struct KubernetesTarget: Sendable, Equatable {
     public var clientAddressHeader: String? = nil
     /// How many proxies append to that header (an ingress behind a cloud load balancer: 2).
     public var proxyHops: Int = 1
+    /// Where clients reach the service (an ingress or a load balancer); `verify` sends its load here.
+    public var publicURL: String? = nil
 }
 
 extension KubernetesTarget: SpecReadable {
@@ -29,10 +31,12 @@ extension KubernetesTarget: SpecReadable {
                 path: childPath(path, "clientAddressHeader"), fix: "write the header the ingress sets, such as X-Forwarded-For")
         }
         let hops = map.optional("proxyHops", default: 1, in: 1...10)
+        let publicURL = VerifySpec.publicURL(in: map)
         map.finish()
         guard let namespace, let secretName else { return nil }
         return KubernetesTarget(
-            context: kubeContext, namespace: namespace, secretName: secretName, clientAddressHeader: header, proxyHops: hops)
+            context: kubeContext, namespace: namespace, secretName: secretName, clientAddressHeader: header, proxyHops: hops,
+            publicURL: publicURL)
     }
 }
 

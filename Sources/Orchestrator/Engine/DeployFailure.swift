@@ -14,6 +14,8 @@ struct DeployFailure: Error, CustomStringConvertible {
         case locked = 5
         /// A saved plan no longer matches what is live.
         case stalePlan = 6
+        /// verify (or a promote gate) measured an objective of the spec's `slo` missed.
+        case objectiveMissed = 7
         /// Interrupted (Ctrl-C); the next apply converges from here.
         case interrupted = 130
     }

@@ -8,18 +8,34 @@ protocol DeployTarget: Sendable {
     func plan() async throws -> Plan
     /// The fingerprint `plan()` would record now: a saved plan is applied only while it matches.
     func liveFingerprint() async throws -> String
-    /// Rolls `plan` out, gated on health, returning to the last successful release on failure.
-    func apply(_ plan: Plan) async throws -> TargetReport
+    /// Rolls `plan` out, gated on health and `gates`, returning to the last successful release on
+    /// failure.
+    func apply(_ plan: Plan, gates: ReleaseGates) async throws -> TargetReport
     /// Returns to `release` (`3`, `v3`), or without it to the last successful one before the current.
     func rollback(to release: String?) async throws -> TargetReport
     func releases() async throws -> TargetReport
     func status() async throws -> TargetReport
     /// Stops what serves; data, configuration and history stay.
     func down() async throws -> TargetReport
+    /// Where clients reach the service: verify's load goes there.
+    func publicEndpoints() async throws -> [String]
+    /// The release serving now; nil before the first.
+    func currentRelease() async throws -> ReleaseSummary?
+    /// Keeps what verify or promote learned with `release`; `failed` also marks it failed, saying why.
+    func record(on release: ReleaseSummary, verification: VerificationRecord?, origin: PromotionOrigin?, failed: String?) async throws
+    /// What this target's apply takes to deploy `artifact`: a stored binary locally, the image
+    /// reference (by digest) on Fly and Kubernetes.
+    func deployable(_ artifact: Artifact) -> String
     /// Where the environment's secret values live on this target.
     func secretStore() throws -> any SecretStore
     /// Closes connections; called once the command is done with the target.
     func close() async
+}
+
+extension DeployTarget {
+    func apply(_ plan: Plan) async throws -> TargetReport {
+        try await apply(plan, gates: .none)
+    }
 }
 
 /// A command's result as a person reads it and as a script reads it (`--json`).

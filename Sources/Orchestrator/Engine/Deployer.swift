@@ -9,6 +9,8 @@ protocol FleetPlatform: Sendable {
     /// Creates the supporting components the desired state lists and the live state lacks, and
     /// returns the configuration to release with what only exists now filled in (secret digests).
     func prepare(_ desired: DesiredState, progress: any ProgressReporter) async throws -> ReleaseConfiguration
+    /// How verify's load reaches one instance.
+    func verifyRoute(to instance: InstanceStatus) -> VerifyRoute
     /// Starts the supporting components (after a `down`, say) without changing anything else.
     func startComponents(progress: any ProgressReporter) async throws
     /// Runs the release command (migrations) with the release's build and settings; throws a
@@ -22,6 +24,7 @@ struct Deployer {
     let platform: any FleetPlatform
     let progress: any ProgressReporter
     let actor: String
+    var gates = ReleaseGates.none
 
     func apply(_ plan: Plan) async throws -> ReleaseRecord {
         try await closeOrphanedReleases()
@@ -123,7 +126,11 @@ struct Deployer {
     private func rollout(to release: ReleaseRecord) async throws {
         let configurations = Dictionary(try await platform.history.all().map { ($0.id, $0.configuration) }, uniquingKeysWith: { $1 })
         let wanted = release.configuration
-        let rollout = Rollout(fleet: platform.fleet, progress: progress) { configurations[$0] == wanted }
+        var rollout = Rollout(fleet: platform.fleet, progress: progress) { configurations[$0] == wanted }
+        if let gate = gates.canary {
+            let platform = platform
+            rollout.canaryGate = { instance in try await gate(instance.name, platform.verifyRoute(to: instance)) }
+        }
         try await rollout.run(to: release)
     }
 

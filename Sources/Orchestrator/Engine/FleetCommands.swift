@@ -7,16 +7,16 @@ struct FleetCommands {
     let spec: EnvironmentSpec
     let platform: any FleetPlatform
 
-    private var deployer: Deployer {
-        Deployer(platform: platform, progress: Progress.reporter(), actor: DeployOptions.actor)
+    private func deployer(gates: ReleaseGates = .none) -> Deployer {
+        Deployer(platform: platform, progress: Progress.reporter(), actor: DeployOptions.actor, gates: gates)
     }
 
     func plan(desired: DesiredState) async throws -> Plan {
         PlanBuilder.plan(environment: spec.name, target: platform.targetName, desired: desired, live: try await platform.observe())
     }
 
-    func apply(_ plan: Plan) async throws -> TargetReport {
-        let release = try await deployer.apply(plan)
+    func apply(_ plan: Plan, gates: ReleaseGates) async throws -> TargetReport {
+        let release = try await deployer(gates: gates).apply(plan)
         let instances = try await platform.fleet.instances()
         return TargetReport(
             text: "\(spec.name): \(release.name) is live on \(instances.count) instance(s): "
@@ -39,11 +39,28 @@ struct FleetCommands {
             }
             chosen = found
         }
-        let live = try await deployer.rollback(to: chosen)
+        let live = try await deployer().rollback(to: chosen)
         let instances = try await platform.fleet.instances()
         return TargetReport(
             text: "\(spec.name): \(live.name) (\(live.message ?? "rollback")) is live on \(instances.count) instance(s)",
             json: try JSONCoding.encode(ReleaseReport(release: live, instances: instances)))
+    }
+
+    func currentRelease() async throws -> ReleaseSummary? {
+        try await platform.history.current()?.summary
+    }
+
+    func record(on summary: ReleaseSummary, verification: VerificationRecord?, origin: PromotionOrigin?, failed: String?) async throws {
+        guard var release = try await platform.history.all().first(where: { $0.id == summary.id }) else {
+            throw DeployFailure(kind: .invalid, message: "\(spec.name) no longer has \(summary.name) in its history")
+        }
+        release.verification = verification ?? release.verification
+        release.promotedFrom = origin ?? release.promotedFrom
+        if let failed {
+            release.outcome = .failed
+            release.message = failed
+        }
+        try await platform.history.save(release)
     }
 
     func releases() async throws -> TargetReport {

@@ -19,6 +19,10 @@ struct ReleaseRecord: Codable, Equatable, Sendable {
     var message: String?
     /// Set on a release that restores an earlier one.
     var restores: Int?
+    /// The last `verify` of this release.
+    var verification: VerificationRecord?
+    /// Set on a release that `promote` brought from another environment.
+    var promotedFrom: PromotionOrigin?
 
     var name: String { "v\(id)" }
 }

@@ -23,6 +23,8 @@ struct Rollout {
     let progress: any ProgressReporter
     /// Whether an instance of release `id` already runs the target's configuration and can stay.
     let runsTargetConfiguration: @Sendable (Int) -> Bool
+    /// Checks the canary under load before the rest roll (promote's gate); nil: health only.
+    var canaryGate: (@Sendable (InstanceStatus) async throws -> Void)? = nil
 
     func run(to release: ReleaseRecord) async throws {
         let configuration = release.configuration
@@ -56,7 +58,17 @@ struct Rollout {
         case .canary, .rolling:
             if configuration.strategy == .canary, needed > 0 {
                 progress.step("\(release.name): canary first")
-                try await startAndGate(1, of: release)
+                let canaries = try await startAndGate(1, of: release)
+                if let canaryGate, let canary = canaries.first {
+                    progress.instance(canary.name, "verifying under load")
+                    do {
+                        try await canaryGate(canary)
+                    } catch let failure as GateFailure {
+                        progress.instance(canary.name, "failed verify")
+                        throw RolloutFailure(instance: canary.name, check: "verify", reason: failure.reason, logLines: [])
+                    }
+                    progress.instance(canary.name, "passed verify")
+                }
                 try await stop(&old, count: 1)
                 needed -= 1
             }
@@ -101,8 +113,11 @@ struct Rollout {
         try await startAndGate(count - updated.count, of: release, alongside: updated)
     }
 
-    private func startAndGate(_ count: Int, of release: ReleaseRecord, alongside updated: [InstanceStatus] = []) async throws {
-        guard count > 0 || !updated.isEmpty else { return }
+    @discardableResult
+    private func startAndGate(_ count: Int, of release: ReleaseRecord, alongside updated: [InstanceStatus] = []) async throws
+        -> [InstanceStatus]
+    {
+        guard count > 0 || !updated.isEmpty else { return [] }
         var started = updated
         for _ in 0..<max(count, 0) {
             try Task.checkCancellation()
@@ -117,6 +132,7 @@ struct Rollout {
             }
             try await group.waitForAll()
         }
+        return started
     }
 }
 

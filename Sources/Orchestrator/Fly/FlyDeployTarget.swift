@@ -76,10 +76,23 @@ struct FlyDeployTarget: DeployTarget {
         try await translatingErrors { try await platform.observe().fingerprint }
     }
 
-    func apply(_ plan: Plan) async throws -> TargetReport {
+    func apply(_ plan: Plan, gates: ReleaseGates) async throws -> TargetReport {
         try await translatingErrors {
             try await checkRegions()
-            return try await commands.apply(plan)
+            return try await commands.apply(plan, gates: gates)
+        }
+    }
+
+    func publicEndpoints() async throws -> [String] { [target.verifyAddress] }
+    func deployable(_ artifact: Artifact) -> String { artifact.reference }
+
+    func currentRelease() async throws -> ReleaseSummary? {
+        try await translatingErrors { try await api.appExists() ? try await commands.currentRelease() : nil }
+    }
+
+    func record(on release: ReleaseSummary, verification: VerificationRecord?, origin: PromotionOrigin?, failed: String?) async throws {
+        try await translatingErrors {
+            try await commands.record(on: release, verification: verification, origin: origin, failed: failed)
         }
     }
 

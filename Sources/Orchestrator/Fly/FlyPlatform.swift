@@ -17,6 +17,11 @@ struct FlyPlatform: FleetPlatform {
     var fleet: any InstanceFleet { flyFleet }
     var history: any ReleaseHistory { ledger }
 
+    /// Fly's proxy sends a request carrying `fly-force-instance-id` to that machine only.
+    func verifyRoute(to instance: InstanceStatus) -> VerifyRoute {
+        VerifyRoute(endpoints: [target.verifyAddress], headers: [("fly-force-instance-id", instance.name)])
+    }
+
     init(spec: EnvironmentSpec, target: FlyTarget, api: FlyAPI) {
         self.spec = spec
         self.target = target

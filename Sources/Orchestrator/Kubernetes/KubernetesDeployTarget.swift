@@ -35,7 +35,9 @@ struct KubernetesDeployTarget: DeployTarget {
         try await plan().liveFingerprint
     }
 
-    func apply(_ plan: Plan) async throws -> TargetReport {
+    /// Kubernetes rolls pods itself (the controller's rolling update), so there is no canary
+    /// step for a gate to stop at; promote verifies after the rollout instead.
+    func apply(_ plan: Plan, gates: ReleaseGates) async throws -> TargetReport {
         let image = RenderOptions(image: plan.image ?? image).imageReference(for: spec)
         let revision = try await deployer.apply(try objects(image: image), removals: plan.changes, image: image)
         return TargetReport(
@@ -48,6 +50,28 @@ struct KubernetesDeployTarget: DeployTarget {
         let live = try await deployer.rollback(to: revision, objects: try objects(image: RenderOptions().imageReference(for: spec)))
         return TargetReport(
             text: "\(spec.name): rolled back; revision \(live) is live", json: try Self.json(["environment": spec.name, "revision": live]))
+    }
+
+    func publicEndpoints() async throws -> [String] {
+        guard let address = target.publicURL else {
+            throw DeployFailure(
+                kind: .invalid,
+                message: "\(spec.name) has no `targets.kubernetes.publicURL`: set it to the address clients use (an ingress "
+                    + "or a load balancer), or pass --address")
+        }
+        return [address]
+    }
+
+    func deployable(_ artifact: Artifact) -> String { artifact.reference }
+
+    func currentRelease() async throws -> ReleaseSummary? {
+        let history = deployer.history
+        guard let revision = try await history.currentRevision() else { return nil }
+        return try await history.releases().first { $0.revision == revision }?.summary
+    }
+
+    func record(on release: ReleaseSummary, verification: VerificationRecord?, origin: PromotionOrigin?, failed: String?) async throws {
+        try await deployer.history.record(on: release.id, verification: verification, origin: origin, failed: failed)
     }
 
     func releases() async throws -> TargetReport {

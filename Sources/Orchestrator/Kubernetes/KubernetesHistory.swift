@@ -11,6 +11,8 @@ struct KubernetesRelease: @unchecked Sendable {
     var note: String?
     var deployedBy: String?
     var deployedAt: String?
+    var verification: VerificationRecord?
+    var promotedFrom: PromotionOrigin?
     /// The pod template, without the `pod-template-hash` label the controller adds.
     var template: [String: Any]
     var templateHash: String
@@ -22,6 +24,8 @@ struct KubernetesRelease: @unchecked Sendable {
         entry["note"] = note
         entry["deployedBy"] = deployedBy
         entry["deployedAt"] = deployedAt
+        entry["verification"] = verification.flatMap { try? JSONCoding.object($0) }
+        entry["promotedFrom"] = promotedFrom.flatMap { try? JSONCoding.object($0) }
         return entry
     }
 }
@@ -33,6 +37,13 @@ extension KubernetesRelease: VersionedRelease {
     /// The controller's hash of the pod template (its `pod-template-hash`), which names image
     /// and configuration together.
     var configuration: String { templateHash }
+
+    var summary: ReleaseSummary {
+        let digest = image.split(separator: "@").last.map(String.init) ?? image
+        return ReleaseSummary(
+            id: revision, name: name, outcome: outcome, artifact: Artifact(digest: digest, reference: image),
+            verification: verification, promotedFrom: promotedFrom)
+    }
 }
 
 /// Release history on Kubernetes lives on the cluster: ReplicaSet revisions
@@ -43,6 +54,8 @@ struct KubernetesHistory {
     static let deployedBy = "orchestrate.dev/deployed-by"
     static let deployedAt = "orchestrate.dev/deployed-at"
     static let image = "orchestrate.dev/image"
+    static let verification = "orchestrate.dev/verification"
+    static let promotedFrom = "orchestrate.dev/promoted-from"
 
     let client: KubernetesClient
     let namespace: String
@@ -86,10 +99,33 @@ struct KubernetesHistory {
                 outcome: (annotations[Self.outcome] as? String).flatMap(ReleaseRecord.Outcome.init(rawValue:)),
                 note: annotations[Self.note] as? String,
                 deployedBy: annotations[Self.deployedBy] as? String, deployedAt: annotations[Self.deployedAt] as? String,
+                verification: (annotations[Self.verification] as? String).flatMap {
+                    try? JSONCoding.decode(VerificationRecord.self, from: $0)
+                },
+                promotedFrom: (annotations[Self.promotedFrom] as? String).flatMap {
+                    try? JSONCoding.decode(PromotionOrigin.self, from: $0)
+                },
                 template: template,
                 templateHash: templateHash
             )
         }.sorted { $0.revision > $1.revision }
+    }
+
+    /// Records verify's result and a promotion's origin on the revision's ReplicaSet; `failed`
+    /// marks it failed (a gate stopped it after the controller finished).
+    func record(on revision: Int, verification: VerificationRecord?, origin: PromotionOrigin?, failed: String?) async throws {
+        guard let release = try await releases().first(where: { $0.revision == revision }) else {
+            throw DeployFailure(kind: .invalid, message: "revision \(revision) is no longer in the Deployment's history")
+        }
+        var annotations: [String: String] = [:]
+        if let verification { annotations[Self.verification] = try JSONCoding.encode(verification, pretty: false) }
+        if let origin { annotations[Self.promotedFrom] = try JSONCoding.encode(origin, pretty: false) }
+        if let failed {
+            annotations[Self.outcome] = ReleaseRecord.Outcome.failed.rawValue
+            annotations[Self.note] = failed
+        }
+        guard !annotations.isEmpty else { return }
+        try await client.annotate("\(collection)/\(release.replicaSet)", annotations, label: "replicasets/\(release.replicaSet)")
     }
 
     /// Records on the revision's ReplicaSet how it went, who deployed it and when.

@@ -33,9 +33,20 @@ struct LocalDeployTarget: DeployTarget {
         try await platform.observe().fingerprint
     }
 
-    func apply(_ plan: Plan) async throws -> TargetReport { try await commands.apply(plan) }
+    func apply(_ plan: Plan, gates: ReleaseGates) async throws -> TargetReport { try await commands.apply(plan, gates: gates) }
     func rollback(to release: String?) async throws -> TargetReport { try await commands.rollback(to: release) }
     func releases() async throws -> TargetReport { try await commands.releases() }
+    func currentRelease() async throws -> ReleaseSummary? { try await commands.currentRelease() }
+    func deployable(_ artifact: Artifact) -> String { platform.paths.artifact(artifact.digest) }
+
+    func record(on release: ReleaseSummary, verification: VerificationRecord?, origin: PromotionOrigin?, failed: String?) async throws {
+        try await commands.record(on: release, verification: verification, origin: origin, failed: failed)
+    }
+
+    /// Every running instance: locally there is no load balancer, the load is spread over them.
+    func publicEndpoints() async throws -> [String] {
+        try await platform.fleet.instances().filter { $0.state == .running }.map(\.address)
+    }
     func status() async throws -> TargetReport { try await commands.status() }
 
     func down() async throws -> TargetReport {

@@ -12,6 +12,8 @@ struct LocalPlatform: FleetPlatform {
     let localFleet: LocalFleet
 
     var targetName: String { "local" }
+
+    func verifyRoute(to instance: InstanceStatus) -> VerifyRoute { VerifyRoute(endpoints: [instance.address]) }
     var fleet: any InstanceFleet { localFleet }
     var history: any ReleaseHistory { LocalReleaseHistory(paths: paths) }
     var postgres: LocalPostgres { LocalPostgres(paths: paths, port: target.postgresPort) }

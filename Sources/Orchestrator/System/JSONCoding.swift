@@ -17,8 +17,17 @@ enum JSONCoding {
         return decoder
     }
 
-    static func encode(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder().encode(value), as: UTF8.self)
+    static func encode(_ value: some Encodable, pretty: Bool = true) throws -> String {
+        String(decoding: try encoder(pretty: pretty).encode(value), as: UTF8.self)
+    }
+
+    static func decode<Value: Decodable>(_ type: Value.Type, from text: String) throws -> Value {
+        try decoder().decode(type, from: Data(text.utf8))
+    }
+
+    /// A value as JSONSerialization's objects, to sit inside a hand-built report.
+    static func object(_ value: some Encodable) throws -> Any {
+        try JSONSerialization.jsonObject(with: try encoder(pretty: false).encode(value))
     }
 
     static func decode<Value: Decodable>(_ type: Value.Type, fromFile path: String) throws -> Value {

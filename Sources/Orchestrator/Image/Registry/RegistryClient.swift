@@ -31,7 +31,8 @@ actor RegistryClient {
 
     /// Sends a request, authenticating once on 401 and retrying transient failures.
     func send(
-        _ method: HTTPMethod, _ pathOrURL: String, headers: [(String, String)] = [], body: ByteBuffer? = nil
+        _ method: HTTPMethod, _ pathOrURL: String, headers: [(String, String)] = [], body: ByteBuffer? = nil,
+        limit: Int = 16 << 20
     ) async throws -> Response {
         let url = pathOrURL.hasPrefix("http") ? pathOrURL : reference.baseURL + pathOrURL
         var attempt = 0
@@ -48,7 +49,7 @@ actor RegistryClient {
             }
             do {
                 let response = try await http.execute(request, timeout: .seconds(300))
-                let collected = try await response.body.collect(upTo: 16 << 20)
+                let collected = try await response.body.collect(upTo: limit)
                 if response.status == .unauthorized, !authenticated {
                     authenticated = true
                     try await authenticate(challenge: response.headers.first(name: "WWW-Authenticate"))

@@ -1,0 +1,115 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// One keep-alive HTTP/1.1 connection of the generator: one request at a time, its answer
+/// reported to the run. Lives on the run's event loop only.
+final class LoadConnection: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    struct Exchange {
+        var number: Int
+        var due: NIODeadline
+        var sentAt: NIODeadline
+        var timeout: Scheduled<Void>?
+    }
+
+    let endpoint: LoadEndpoint
+    private weak var run: LoadRun?
+    private var context: ChannelHandlerContext?
+    private var status = 0
+    private var keepAlive = true
+    private(set) var exchange: Exchange?
+    private(set) var closed = false
+
+    init(endpoint: LoadEndpoint, run: LoadRun) {
+        self.endpoint = endpoint
+        self.run = run
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func send(_ head: HTTPRequestHead, number: Int, due: NIODeadline, timeout: TimeAmount) {
+        guard let context else { return }
+        let now = NIODeadline.now()
+        let scheduled = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+            self?.timedOut()
+            return
+        }
+        exchange = Exchange(number: number, due: due, sentAt: now, timeout: scheduled)
+        status = 0
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            status = Int(head.status.code)
+            keepAlive = head.isKeepAlive
+        case .body:
+            break
+        case .end:
+            guard let finished = exchange else { return }
+            finished.timeout?.cancel()
+            exchange = nil
+            run?.answered(finished, status: status, on: self, reusable: keepAlive)
+            if !keepAlive { close() }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        lost(reason: LoadConnection.reason(for: error))
+        close()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        lost(reason: "connection closed by the server")
+        closed = true
+        run?.connectionClosed(self)
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        context?.close(promise: nil)
+    }
+
+    private func timedOut() {
+        guard let pending = exchange else { return }
+        exchange = nil
+        run?.failed(pending, reason: "no answer within the timeout")
+        close()
+    }
+
+    private func lost(reason: String) {
+        guard let pending = exchange else { return }
+        pending.timeout?.cancel()
+        exchange = nil
+        run?.failed(pending, reason: reason)
+    }
+
+    /// Short, stable reasons: they are counted, so they must not carry addresses or ids.
+    static func reason(for error: Error) -> String {
+        if let connection = error as? NIOConnectionError {
+            // Each address tried failed; the first one's reason is the one to name.
+            if let first = connection.connectionErrors.first { return reason(for: first.error) }
+            if connection.dnsAError != nil || connection.dnsAAAAError != nil { return "the host name does not resolve" }
+        }
+        if let io = error as? IOError {
+            switch io.errnoCode {
+            case ECONNREFUSED: return "connection refused"
+            case ECONNRESET: return "connection reset"
+            case ETIMEDOUT: return "connection timed out"
+            default: return "socket error \(io.errnoCode)"
+            }
+        }
+        if error is ChannelError { return "connection failed (\(error))" }
+        return "\(type(of: error))"
+    }
+}
