@@ -31,7 +31,8 @@ import Testing
         #expect(prod.live?.promotedFrom?.environment == "staging" && prod.live?.promotedFrom?.release == "v1")
         #expect(prod.live?.verification?.passed == true, "the gate after the rollout is recorded")
         let summary = try String(contentsOfFile: summaryFile, encoding: .utf8)
-        #expect(summary.contains("## promote staging (local) → prod (local)") && summary.contains("Outcome: promoted: prod v1"), "\(summary)")
+        #expect(
+            summary.contains("## promote staging (local) → prod (local)") && summary.contains("Outcome: promoted: prod v1"), "\(summary)")
         #expect(summary.contains("| p99 latency |"))
 
         // Fast in staging, 300 ms late in production: staging passes, prod's gate after the
