@@ -280,6 +280,67 @@ import Testing
         #expect(error.location != nil)
     }
 
+    /// verify may run against production: writes need saying so, credentials stay out of specs,
+    /// and every number has a range.
+    @Test(arguments: [
+        (
+            "verify: { scenarios: [{ name: add, method: POST, path: /api/designs }] }", "verify.scenarios[0].method",
+            "POST changes data, and verify may run against production"
+        ),
+        (
+            "verify: { scenarios: [{ name: x, path: /, headers: { Authorization: Bearer abc } }] }",
+            "verify.scenarios[0].headers.Authorization", "a credential does not belong in a spec"
+        ),
+        ("verify: { scenarios: [{ name: x, path: api }] }", "verify.scenarios[0].path", "`api` is not an HTTP path"),
+        ("verify: { scenarios: [{ name: x, path: /, status: 42 }] }", "verify.scenarios[0].status", "42 is out of range"),
+        (
+            "verify: { scenarios: [{ name: x, path: /, tokenFrom: my-token }] }", "verify.scenarios[0].tokenFrom",
+            "`my-token` is not an environment variable name"
+        ),
+        ("verify: { scenarios: [] }", "verify.scenarios", "`scenarios` is empty"),
+        ("verify: { rate: 0 }", "verify.rate", "0 is out of range"),
+        ("verify: { rate: 1000000 }", "verify.rate", "1000000 is out of range"),
+        ("verify: { duration: 0s }", "verify.duration", "is out of range"),
+        ("slo: { maxInFlight: 0 }", "slo.maxInFlight", "0 is out of range"),
+        (
+            "targets:\n  kubernetes: { namespace: shop, secretName: shop, publicURL: shop.example.com }",
+            "targets.kubernetes.publicURL", "publicURL `shop.example.com` is not a base URL"
+        ),
+        (
+            "targets:\n  fly: { app: shop, org: acme, primaryRegion: iad, publicURL: \"https://shop.fly.dev/api\" }",
+            "targets.fly.publicURL", "is not a base URL"
+        ),
+    ])
+    func verifySettingsAreChecked(setting: String, path: String, message: String) throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\n\(setting)\n")))
+        #expect(error.path == path)
+        #expect(error.message.contains(message), "\(error.message)")
+        #expect(error.location != nil)
+    }
+
+    @Test func verifyDefaultsToTheLivenessPathAndReadsScenarios() throws {
+        let plain = try #require(SpecFixtures.spec("extends: base\n"))
+        #expect(plain.verify.scenarios.map(\.path) == [plain.health.liveness?.path ?? "/healthz"])
+        #expect(plain.verify.rate == 20 && plain.verify.duration == .seconds(30))
+        let spec = try #require(
+            SpecFixtures.spec(
+                """
+                extends: base
+                slo: { maxInFlight: 50, minThroughput: 10 }
+                verify:
+                  rate: 200
+                  scenarios:
+                    - { name: list, path: /api/designs, tokenFrom: VERIFY_TOKEN, weight: 3, headers: { Accept: application/json } }
+                    - { name: health, path: /healthz }
+                targets:
+                  fly: { app: shop, org: acme, primaryRegion: iad }
+                """))
+        #expect(spec.verify.rate == 200 && spec.verify.scenarios.map(\.weight) == [3, 1])
+        #expect(spec.verify.scenarios[0].headers == ["Accept": "application/json"])
+        #expect(spec.slo.maxInFlight == 50 && spec.slo.minThroughput == 10 && spec.slo.p95Latency == SpecDuration(milliseconds: 200))
+        #expect(spec.targets.fly?.verifyAddress == "https://shop.fly.dev")
+    }
+
     @Test func kubernetesAutoscalerCannotScaleToZero() throws {
         let spec = "extends: base\nscaling:\n  replicas: { min: 0 }\ntargets:\n  kubernetes: { namespace: shop, secretName: shop }\n"
         let error = try #require(single(SpecFixtures.errors(spec)))
