@@ -46,7 +46,14 @@ struct PromoteCommand: AsyncParsableCommand {
     func run() async throws {
         let summary = PromotionSummary()
         do {
-            try await FailureReport.reporting { try await promote(summary) }
+            try await FailureReport.reporting {
+                do {
+                    try await promote(summary)
+                } catch let failure as DeployFailure {
+                    summary.outcome = "failed (exit \(failure.kind.rawValue)): \(failure.message)"
+                    throw failure
+                }
+            }
         } catch {
             summary.outcome = summary.outcome ?? "failed"
             StepSummary.append(summary.markdown)
@@ -75,26 +82,29 @@ struct PromoteCommand: AsyncParsableCommand {
         summary.title = "promote \(from.name) (\(fromKind.rawValue)) → \(toSpec.name) (\(toKind.rawValue))"
         let progress = Progress.reporter()
         let promotion = Promotion(from: from, to: toSpec, toTargetName: toKind.rawValue, progress: progress)
-        let verifyNow = verify
-        let source = try fromOptions.deployTarget(for: from)
-        let (release, deployable) = try await DeployTargets.using(source) { source in
-            try await Interruptible.run {
+        let (verifyNow, confirmed, dryRun, username, log) = (verify, yes, dryRun, username, GateLog())
+        let (fromChosen, toChosen) = (fromOptions, toOptions)
+        defer { summary.gates = log.all }
+        // One interruptible run for both environments: Ctrl-C anywhere stops after the current
+        // step, and the next promote converges (a gate it missed runs then).
+        let (live, build, origin) = try await Interruptible.run { () -> (ReleaseSummary?, String, PromotionOrigin) in
+            let source = try fromChosen.deployTarget(for: from)
+            let (release, deployable) = try await DeployTargets.using(source) { source in
                 let release = try await promotion.promotable(
                     in: source, verifyNow: verifyNow, settings: VerifySettings(spec: from.verify), sourceTarget: fromKind.rawValue)
                 return (release, source.deployable(release.artifact))
             }
-        }
-        summary.source = "\(from.name) \(release.name), \(release.artifact.digest): \(release.verification?.summary ?? "")"
-        progress.step("promoting \(from.name) \(release.name) (\(release.artifact.digest)) to \(toSpec.name)")
-        let build = toKind == .local ? deployable : try await carry(deployable, digest: release.artifact.digest, to: toSpec, progress)
-        let destination = try toOptions.deployTarget(
-            for: toSpec, binary: toKind == .local ? build : nil, image: toKind == .local ? nil : build)
-        let origin = PromotionOrigin(
-            environment: from.name, release: release.name, digest: release.artifact.digest, verification: release.verification)
-        let (confirmed, dryRun, log) = (yes, dryRun, GateLog())
-        defer { summary.gates = log.all }
-        let live = try await DeployTargets.using(destination) { destination in
-            try await Interruptible.run {
+            summary.source = "\(from.name) \(release.name), \(release.artifact.digest): \(release.verification?.summary ?? "")"
+            progress.step("promoting \(from.name) \(release.name) (\(release.artifact.digest)) to \(toSpec.name)")
+            let build =
+                toKind == .local
+                ? deployable
+                : try await Self.carry(deployable, digest: release.artifact.digest, to: toSpec, username: username, progress)
+            let destination = try toChosen.deployTarget(
+                for: toSpec, binary: toKind == .local ? build : nil, image: toKind == .local ? nil : build)
+            let origin = PromotionOrigin(
+                environment: from.name, release: release.name, digest: release.artifact.digest, verification: release.verification)
+            let live = try await DeployTargets.using(destination) { destination in
                 try await destination.locked(command: "orchestrate promote \(from.name) \(toSpec.name)") { () -> ReleaseSummary? in
                     let plan = try await destination.plan()
                     summary.plan = PlanPrinter.text(plan, style: TextStyle(colors: false))
@@ -105,8 +115,17 @@ struct PromoteCommand: AsyncParsableCommand {
                     }
                     Terminal.error(PlanPrinter.text(plan, style: TextStyle(colors: Terminal.colorsOnStandardError)))
                     guard plan.hasChanges else {
+                        let current = try await destination.currentRelease()
+                        // A promotion stopped during its last gate left the build live but unverified.
+                        if let current, current.artifact.digest == release.artifact.digest, current.verification?.passed != true {
+                            let live = try await promotion.gateAfterRollout(
+                                current, on: destination, origin: origin,
+                                verifier: Verifier(spec: toSpec, settings: VerifySettings(spec: toSpec.verify)), log: log)
+                            summary.outcome = "promoted: \(toSpec.name) \(live.name) runs \(release.artifact.digest)"
+                            return live
+                        }
                         summary.outcome = "\(toSpec.name) already runs \(release.artifact.digest) with its spec; nothing to do"
-                        return try await destination.currentRelease()
+                        return current
                     }
                     if !confirmed, isatty(STDIN_FILENO) == 1,
                         !Terminal.confirm("Promote \(from.name) \(release.name) to \(toSpec.name)?")
@@ -119,6 +138,7 @@ struct PromoteCommand: AsyncParsableCommand {
                     return live
                 }
             }
+            return (live, build, origin)
         }
         if dryRun {
             if detailedExitCode, summary.outcome?.hasPrefix("planned") == true { throw ExitCode(2) }
@@ -132,9 +152,9 @@ struct PromoteCommand: AsyncParsableCommand {
 
     /// The image as TO pulls it: FROM's reference when TO uses the same repository, else a copy
     /// by digest into TO's `app.image`.
-    private func carry(_ reference: String, digest: String, to spec: EnvironmentSpec, _ progress: any ProgressReporter) async throws
-        -> String
-    {
+    private static func carry(
+        _ reference: String, digest: String, to spec: EnvironmentSpec, username: String?, _ progress: any ProgressReporter
+    ) async throws -> String {
         let repository = String(reference.split(separator: "@").first ?? "")
         guard repository != spec.app.image else { return reference }
         progress.step("copying \(digest) from \(repository) to \(spec.app.image)")

@@ -106,13 +106,18 @@ enum VerifyOptions {
     /// changed while the load ran is not the one measured, and gets nothing.
     static func record(_ report: VerifyReport, on release: ReleaseSummary, in spec: EnvironmentSpec, target: any DeployTarget) async throws
     {
-        try await target.locked(command: "orchestrate verify \(spec.name)") {
-            guard let now = try await target.currentRelease(), now.id == release.id else {
-                Terminal.error("note: \(spec.name) changed release while verify ran; the result is not recorded on either")
-                return
+        do {
+            try await target.locked(command: "orchestrate verify \(spec.name)") {
+                guard let now = try await target.currentRelease(), now.id == release.id else {
+                    Terminal.error("note: \(spec.name) changed release while verify ran; the result is not recorded on either")
+                    return
+                }
+                try await target.record(on: release, verification: report.record(by: DeployOptions.actor), origin: nil, failed: nil)
+                Terminal.error("recorded on \(spec.name) \(release.name): \(report.passed ? "passed" : "failed") verify")
             }
-            try await target.record(on: release, verification: report.record(by: DeployOptions.actor), origin: nil, failed: nil)
-            Terminal.error("recorded on \(spec.name) \(release.name): \(report.passed ? "passed" : "failed") verify")
+        } catch let failure as DeployFailure where failure.kind == .locked {
+            // A deploy is under way: what was measured may already be on its way out.
+            Terminal.error("note: the result is not recorded: \(failure.message)")
         }
     }
 }

@@ -14,10 +14,10 @@ final class LoadConnection: ChannelDuplexHandler {
         var number: Int
         var due: NIODeadline
         var sentAt: NIODeadline
-        var timeout: Scheduled<Void>?
     }
 
-    let endpoint: LoadEndpoint
+    /// Which of the plan's endpoints it talks to.
+    let endpoint: Int
     private weak var run: LoadRun?
     private var context: ChannelHandlerContext?
     private var status = 0
@@ -25,7 +25,7 @@ final class LoadConnection: ChannelDuplexHandler {
     private(set) var exchange: Exchange?
     private(set) var closed = false
 
-    init(endpoint: LoadEndpoint, run: LoadRun) {
+    init(endpoint: Int, run: LoadRun) {
         self.endpoint = endpoint
         self.run = run
     }
@@ -34,14 +34,9 @@ final class LoadConnection: ChannelDuplexHandler {
         self.context = context
     }
 
-    func send(_ head: HTTPRequestHead, number: Int, due: NIODeadline, timeout: TimeAmount) {
+    func send(_ head: HTTPRequestHead, number: Int, due: NIODeadline) {
         guard let context else { return }
-        let now = NIODeadline.now()
-        let scheduled = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-            self?.timedOut()
-            return
-        }
-        exchange = Exchange(number: number, due: due, sentAt: now, timeout: scheduled)
+        exchange = Exchange(number: number, due: due, sentAt: .now())
         status = 0
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -56,7 +51,6 @@ final class LoadConnection: ChannelDuplexHandler {
             break
         case .end:
             guard let finished = exchange else { return }
-            finished.timeout?.cancel()
             exchange = nil
             run?.answered(finished, status: status, on: self, reusable: keepAlive)
             if !keepAlive { close() }
@@ -80,8 +74,10 @@ final class LoadConnection: ChannelDuplexHandler {
         context?.close(promise: nil)
     }
 
-    private func timedOut() {
-        guard let pending = exchange else { return }
+    /// The run's sweep: a request written before `deadline` has waited too long. One sweep
+    /// for all connections instead of a timer per request, which cost a tenth of the loop's time.
+    func timeOut(ifSentBefore deadline: NIODeadline) {
+        guard let pending = exchange, pending.sentAt < deadline else { return }
         exchange = nil
         run?.failed(pending, reason: "no answer within the timeout")
         close()
@@ -89,7 +85,6 @@ final class LoadConnection: ChannelDuplexHandler {
 
     private func lost(reason: String) {
         guard let pending = exchange else { return }
-        pending.timeout?.cancel()
         exchange = nil
         run?.failed(pending, reason: reason)
     }

@@ -37,6 +37,8 @@ final class LoadRun: @unchecked Sendable {
     private var finished = false
     private var cpuAtStart = 0.0
     private var cpuAtEnd: Double?
+    /// Measured requests by their place in the cycle; summed by scenario at the end.
+    private var requestsByPosition: [Int]
 
     private init(plan: LoadPlan, loop: EventLoop) throws {
         self.plan = plan
@@ -55,6 +57,7 @@ final class LoadRun: @unchecked Sendable {
         } else {
             interval = 0
         }
+        requestsByPosition = Array(repeating: 0, count: plan.cycle.count)
         done = loop.makePromise()
     }
 
@@ -65,7 +68,11 @@ final class LoadRun: @unchecked Sendable {
             let loop = group.next()
             let run = try LoadRun(plan: plan, loop: loop)
             loop.execute { run.begin() }
-            let result = try await run.done.futureResult.get()
+            let result = try await withTaskCancellationHandler {
+                try await run.done.futureResult.get()
+            } onCancel: {
+                loop.execute { run.cancel() }
+            }
             try await group.shutdownGracefully()
             return result
         } catch {
@@ -82,6 +89,12 @@ final class LoadRun: @unchecked Sendable {
         loop.scheduleTask(deadline: measureUntil) {
             self.cpuAtEnd = Self.threadCPUSeconds()
             self.result.wallSeconds = Double((NIODeadline.now() - self.start).nanoseconds) / 1e9
+        }
+        let sweep = TimeAmount.nanoseconds(max(timeout.nanoseconds / 10, 10_000_000))
+        loop.scheduleRepeatedTask(initialDelay: sweep, delay: sweep) { task in
+            guard !self.finished else { return task.cancel() }
+            let deadline = NIODeadline.now() - self.timeout
+            for connection in self.open.values { connection.timeOut(ifSentBefore: deadline) }
         }
         switch plan.mode {
         case .openLoop:
@@ -100,6 +113,7 @@ final class LoadRun: @unchecked Sendable {
     }
 
     private func emitDue(scheduledFor deadline: NIODeadline) {
+        guard !finished else { return }
         let now = NIODeadline.now()
         if now >= measureFrom, now < measureUntil {
             _ = result.schedulerLateness.record(UInt64(max((now - deadline).nanoseconds / 1000, 0)))
@@ -131,7 +145,8 @@ final class LoadRun: @unchecked Sendable {
 
     private func connect() {
         opening += 1
-        let endpoint = plan.endpoints[nextEndpoint % plan.endpoints.count]
+        let index = nextEndpoint % plan.endpoints.count
+        let endpoint = plan.endpoints[index]
         nextEndpoint += 1
         let tls = tls
         let serverName = endpoint.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? nil : endpoint.host
@@ -144,7 +159,7 @@ final class LoadRun: @unchecked Sendable {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
                     }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(LoadConnection(endpoint: endpoint, run: self))
+                    try channel.pipeline.syncOperations.addHandler(LoadConnection(endpoint: index, run: self))
                 }
             }
             .connect(host: endpoint.host, port: endpoint.port)
@@ -152,6 +167,8 @@ final class LoadRun: @unchecked Sendable {
             .whenComplete { outcome in
                 self.opening -= 1
                 switch outcome {
+                case .success(let channel) where self.finished:
+                    channel.close(promise: nil)
                 case .success(let channel):
                     guard let connection = try? channel.pipeline.syncOperations.handler(type: LoadConnection.self) else {
                         channel.close(promise: nil)
@@ -212,8 +229,8 @@ final class LoadRun: @unchecked Sendable {
             result.sent += 1
             result.maxInFlight = max(result.maxInFlight, inFlight)
         }
-        let heads = heads[plan.endpoints.firstIndex(of: connection.endpoint) ?? 0]
-        connection.send(heads[due.number % heads.count], number: due.number, due: due.due, timeout: timeout)
+        let heads = heads[connection.endpoint]
+        connection.send(heads[due.number % heads.count], number: due.number, due: due.due)
     }
 
     func connectionClosed(_ connection: LoadConnection) {
@@ -233,10 +250,11 @@ final class LoadRun: @unchecked Sendable {
     func answered(_ exchange: LoadConnection.Exchange, status: Int, on connection: LoadConnection, reusable: Bool) {
         inFlight -= 1
         let now = NIODeadline.now()
-        let request = plan.cycle[exchange.number % plan.cycle.count]
+        let position = exchange.number % plan.cycle.count
+        let request = plan.cycle[position]
         if isMeasured(exchange.due) {
             result.answered += 1
-            result.perScenario[request.scenario, default: LoadResult.ScenarioCount()].requests += 1
+            requestsByPosition[position] += 1
             _ = result.latency.record(UInt64(max((now - exchange.due).nanoseconds / 1000, 1)))
             _ = result.serviceTime.record(UInt64(max((now - exchange.sentAt).nanoseconds / 1000, 1)))
             if status != request.expectedStatus {
@@ -254,9 +272,9 @@ final class LoadRun: @unchecked Sendable {
 
     private func record(failure reason: String, number: Int, due: NIODeadline) {
         guard isMeasured(due) else { return }
-        let request = plan.cycle[number % plan.cycle.count]
-        result.perScenario[request.scenario, default: LoadResult.ScenarioCount()].requests += 1
-        result.fail(request.scenario, reason)
+        let position = number % plan.cycle.count
+        requestsByPosition[position] += 1
+        result.fail(plan.cycle[position].scenario, reason)
     }
 
     private func isMeasured(_ due: NIODeadline) -> Bool {
@@ -291,11 +309,26 @@ final class LoadRun: @unchecked Sendable {
         open = [:]
         idle = []
         connections.forEach { $0.close() }
+        for (position, count) in requestsByPosition.enumerated() {
+            result.perScenario[plan.cycle[position].scenario, default: LoadResult.ScenarioCount()].requests += count
+        }
         let end = NIODeadline.now()
         result.measuredSeconds = Double(Self.nanoseconds(plan.duration)) / 1e9
         if cpuAtEnd == nil { result.wallSeconds = Double((end - start).nanoseconds) / 1e9 }
         result.cpuSeconds = (cpuAtEnd ?? Self.threadCPUSeconds()) - cpuAtStart
         done.succeed(result)
+    }
+
+    /// Ctrl-C: stop sending, close every connection, measure nothing.
+    private func cancel() {
+        guard !finished else { return }
+        finished = true
+        let connections = Array(open.values)
+        open = [:]
+        idle = []
+        backlog.removeAll()
+        connections.forEach { $0.close() }
+        done.fail(CancellationError())
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

@@ -70,6 +70,15 @@ struct Promotion {
         guard let live = try await destination.currentRelease() else {
             throw DeployFailure(kind: .rollbackFailed, message: "\(to.name) has no current release after the rollout")
         }
+        return try await gateAfterRollout(live, on: destination, origin: origin, verifier: verifier, log: log)
+    }
+
+    /// Verifies what now serves TO; a miss fails it and returns TO to its last successful
+    /// release. Also what a promotion interrupted before this gate finishes with when run again.
+    func gateAfterRollout(
+        _ live: ReleaseSummary, on destination: any DeployTarget, origin: PromotionOrigin, verifier: Verifier, log: GateLog
+    ) async throws -> ReleaseSummary {
+        let toTargetName = toTargetName
         try await destination.record(on: live, verification: nil, origin: origin, failed: nil)
         progress.step("\(to.name) \(live.name): verifying under load after the rollout")
         let report = try await verifier.run(

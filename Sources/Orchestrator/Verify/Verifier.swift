@@ -78,6 +78,8 @@ struct Verifier: Sendable {
                 let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
                 _ = try await response.body.collect(upTo: 1 << 20)
             } catch {
+                // Ctrl-C while asking is an interruption, not an unreachable address.
+                if Task.isCancelled { throw CancellationError() }
                 throw DeployFailure(
                     kind: .invalid,
                     message: "cannot reach \(endpoint) (\(error)); check the address (targets.*.publicURL, or --address) and that "

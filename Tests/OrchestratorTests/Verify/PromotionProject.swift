@@ -145,6 +145,31 @@ final class PromotionProject: @unchecked Sendable {
             })
     }
 
+    /// Runs `arguments` in the background and interrupts it (SIGINT, as Ctrl-C) once its
+    /// standard error shows `moment`; returns its exit status and what it printed there.
+    func interrupt(_ arguments: [String], when moment: String) async throws -> (status: Int32, stderr: String) {
+        let log = root + "/interrupted-\(UUID().uuidString).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandRunner.executable)
+        process.arguments = arguments + ["--state-dir", stateDirectory]
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline, process.isRunning {
+            if (try? String(contentsOfFile: log, encoding: .utf8))?.contains(moment) == true {
+                kill(process.processIdentifier, SIGINT)
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
     func tearDown() {
         for environment in ["staging", "prod"] {
             let process = Process()

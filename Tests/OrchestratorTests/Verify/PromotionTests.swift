@@ -35,6 +35,22 @@ import Testing
             summary.contains("## promote staging (local) → prod (local)") && summary.contains("Outcome: promoted: prod v1"), "\(summary)")
         #expect(summary.contains("| p99 latency |"))
 
+        // Ctrl-C during the gate after the rollout leaves the build live but unverified; the next
+        // promote finds nothing to change and runs the gate it missed.
+        let second = try project.newBuild("second")
+        #expect(try await project.orchestrate(["apply", "staging", "--binary", second]).status == 0)
+        #expect(try await project.orchestrate(["verify", "staging"]).status == 0)
+        let interrupted = try await project.interrupt(
+            ["promote", "staging", "prod", "--yes"], when: "verifying under load after the rollout")
+        #expect(interrupted.status == 130, "\(interrupted.stderr)")
+        let secondDigest = try #require(try await project.releases("staging").live?.configuration.artifact.digest)
+        let ungated = try #require(try await project.releases("prod").live)
+        #expect(ungated.id == 2 && ungated.configuration.artifact.digest == secondDigest && ungated.verification == nil)
+        let finished = try await project.orchestrate(["promote", "staging", "prod", "--yes"])
+        #expect(finished.status == 0, "\(finished.stderr)")
+        #expect(finished.stdout.contains("promoted: prod v2"), "\(finished.stdout)")
+        #expect(try await project.releases("prod").live?.verification?.passed == true)
+
         // Fast in staging, 300 ms late in production: staging passes, prod's gate after the
         // rollout does not, and prod returns to the promoted build.
         let slow = try project.slowInProductionBuild()
@@ -43,10 +59,10 @@ import Testing
         #expect(gated.status == 3, "\(gated.stderr)")
         #expect(gated.stderr.contains("failed verify after the rollout: p95 latency"), "\(gated.stderr)")
         let after = try await project.releases("prod")
-        let failed = try #require(after.releases.first { $0.id == 2 })
-        #expect(failed.outcome == "failed" && failed.verification?.passed == false && failed.promotedFrom?.release == "v2")
-        #expect(after.live?.id == 3 && after.live?.configuration.artifact.digest == stagingDigest)
-        #expect(try await project.servingDigests("prod") == [stagingDigest])
+        let failed = try #require(after.releases.first { $0.id == 3 })
+        #expect(failed.outcome == "failed" && failed.verification?.passed == false && failed.promotedFrom?.release == "v3")
+        #expect(after.live?.id == 4 && after.live?.configuration.artifact.digest == secondDigest)
+        #expect(try await project.servingDigests("prod") == [secondDigest])
     }
 
     @Test func aCanaryThatMissesTheObjectivesStopsThePromotionAndAFailedVerifyIsNeverPromoted() async throws {
