@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Manifests
+import Synchronization
 
 extension TargetsSpec.Name: ExpressibleByArgument {}
 
@@ -97,21 +98,29 @@ struct DeployOptions: ParsableArguments {
 /// Runs `body` so that Ctrl-C or SIGTERM cancels it (the engine stops between steps and
 /// records where it was) instead of killing the process mid-write.
 enum Interruptible {
-    static func run<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
-        let task = Task { try await body() }
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGINT, SIGTERM] {
+    /// What a signal cancels: the run in progress, if any.
+    private static let cancelCurrent = Mutex<(@Sendable () -> Void)?>(nil)
+
+    /// The signal sources, made once per process: cancelling them and making new ones for a
+    /// second run left that run deaf to Ctrl-C (seen: a promote, which runs twice, kept going).
+    private static let sources = Mutex<[any DispatchSourceSignal]>(
+        [SIGINT, SIGTERM].map { signalNumber in
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
                 Terminal.error("\ninterrupted: stopping after the current step (press Ctrl-C again to force)")
-                task.cancel()
+                cancelCurrent.withLock { $0?() }
                 signal(SIGINT, SIG_DFL)
             }
             source.resume()
-            sources.append(source)
-        }
-        defer { sources.forEach { $0.cancel() } }
+            return source
+        })
+
+    static func run<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        sources.withLock { _ in }
+        let task = Task { try await body() }
+        cancelCurrent.withLock { $0 = { task.cancel() } }
+        defer { cancelCurrent.withLock { $0 = nil } }
         do {
             return try await task.value
         } catch is CancellationError {
