@@ -18,7 +18,9 @@ final class LoadConnection: ChannelDuplexHandler {
 
     /// Which of the plan's endpoints it talks to.
     let endpoint: Int
-    private weak var run: LoadRun?
+    /// Held strongly (no weak load per answer): the run lets go of its connections when it
+    /// finishes, and a closed channel lets go of its handler.
+    private let run: LoadRun
     private var context: ChannelHandlerContext?
     private var status = 0
     private var keepAlive = true
@@ -52,7 +54,7 @@ final class LoadConnection: ChannelDuplexHandler {
         case .end:
             guard let finished = exchange else { return }
             exchange = nil
-            run?.answered(finished, status: status, on: self, reusable: keepAlive)
+            run.answered(finished, status: status, on: self, reusable: keepAlive)
             if !keepAlive { close() }
         }
     }
@@ -65,7 +67,7 @@ final class LoadConnection: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         lost(reason: "connection closed by the server")
         closed = true
-        run?.connectionClosed(self)
+        run.connectionClosed(self)
     }
 
     func close() {
@@ -79,14 +81,14 @@ final class LoadConnection: ChannelDuplexHandler {
     func timeOut(ifSentBefore deadline: NIODeadline) {
         guard let pending = exchange, pending.sentAt < deadline else { return }
         exchange = nil
-        run?.failed(pending, reason: "no answer within the timeout")
+        run.failed(pending, reason: "no answer within the timeout")
         close()
     }
 
     private func lost(reason: String) {
         guard let pending = exchange else { return }
         exchange = nil
-        run?.failed(pending, reason: reason)
+        run.failed(pending, reason: reason)
     }
 
     /// Short, stable reasons: they are counted, so they must not carry addresses or ids.

@@ -229,8 +229,7 @@ final class LoadRun: @unchecked Sendable {
             result.sent += 1
             result.maxInFlight = max(result.maxInFlight, inFlight)
         }
-        let heads = heads[connection.endpoint]
-        connection.send(heads[due.number % heads.count], number: due.number, due: due.due)
+        connection.send(heads[connection.endpoint][due.number % plan.cycle.count], number: due.number, due: due.due)
     }
 
     func connectionClosed(_ connection: LoadConnection) {
@@ -251,13 +250,13 @@ final class LoadRun: @unchecked Sendable {
         inFlight -= 1
         let now = NIODeadline.now()
         let position = exchange.number % plan.cycle.count
-        let request = plan.cycle[position]
         if isMeasured(exchange.due) {
             result.answered += 1
             requestsByPosition[position] += 1
             _ = result.latency.record(UInt64(max((now - exchange.due).nanoseconds / 1000, 1)))
             _ = result.serviceTime.record(UInt64(max((now - exchange.sentAt).nanoseconds / 1000, 1)))
-            if status != request.expectedStatus {
+            if status != plan.cycle[position].expectedStatus {
+                let request = plan.cycle[position]
                 result.fail(request.scenario, "\(request.scenario): status \(status), expected \(request.expectedStatus)")
             }
         }

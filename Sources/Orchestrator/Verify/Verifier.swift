@@ -50,21 +50,25 @@ struct Verifier: Sendable {
             mode: settings.mode, endpoints: endpoints, cycle: cycle, warmup: settings.warmup, duration: settings.duration,
             timeout: settings.timeout, maxConnections: settings.maxConnections)
         let result = try await LoadRun.run(plan)
-        if case .openLoop(let rate) = settings.mode, result.schedulerLateness.totalCount > 0 {
-            let late = result.schedulerLateness.valueAtPercentile(99)
-            let busy = result.cpuSeconds / max(result.wallSeconds, 0.001)
-            if late > Self.latenessLimitMicroseconds || busy >= Self.busiestGenerator {
-                throw DeployFailure(
-                    kind: .invalid,
-                    message: "this machine could not send \(rate) requests/s: the generator ran up to \(Format.latency(late)) behind "
-                        + "its schedule (99th percentile) and was busy \(Format.number(busy * 100))% of the time, so its figures would measure this machine, not \(spec.name); lower --rate or run verify "
-                        + "from a machine with more room")
-            }
+        if let problem = Self.generatorFellBehind(result, mode: settings.mode) {
+            throw DeployFailure(kind: .invalid, message: "\(problem), so its figures would measure this machine, not \(spec.name); "
+                + "lower --rate or run verify from a machine with more room")
         }
         return VerifyReport(
             environment: spec.name, target: target, release: release, endpoints: route.endpoints, load: settings.description,
             result: result,
             objectives: Objectives.evaluate(result, against: spec.slo))
+    }
+
+    /// Whether the generator, not the server, set the pace of an open-loop run: its timer late
+    /// or its thread saturated. Says so with both figures, or nil.
+    static func generatorFellBehind(_ result: LoadResult, mode: LoadPlan.Mode) -> String? {
+        guard case .openLoop(let rate) = mode, result.schedulerLateness.totalCount > 0 else { return nil }
+        let late = result.schedulerLateness.valueAtPercentile(99)
+        let busy = result.cpuSeconds / max(result.wallSeconds, 0.001)
+        guard late > latenessLimitMicroseconds || busy >= busiestGenerator else { return nil }
+        return "this machine could not send \(rate) requests/s: the generator ran up to \(Format.latency(late)) behind its "
+            + "schedule (99th percentile) and was busy \(Format.number(busy * 100))% of the time"
     }
 
     /// One request to every endpoint first: an address that cannot be reached is a mistake to

@@ -86,6 +86,22 @@ import Testing
         #expect(result.failures == ["connection refused": 20])
     }
 
+    /// The rule that refuses a run the generator could not keep up with, on the figures it reads.
+    @Test func aGeneratorThatFellBehindIsSaidNotMeasured() throws {
+        var result = LoadResult()
+        for _ in 0..<100 { _ = result.schedulerLateness.record(200) }
+        (result.cpuSeconds, result.wallSeconds) = (3, 10)
+        #expect(Verifier.generatorFellBehind(result, mode: .openLoop(rate: 1000)) == nil)
+        #expect(Verifier.generatorFellBehind(result, mode: .closedLoop(connections: 8)) == nil)
+        result.cpuSeconds = 9.6
+        let busy = try #require(Verifier.generatorFellBehind(result, mode: .openLoop(rate: 1000)))
+        #expect(busy.contains("could not send 1000 requests/s") && busy.contains("busy 96%"), "\(busy)")
+        result.cpuSeconds = 3
+        for _ in 0..<10 { _ = result.schedulerLateness.record(45_000) }
+        let late = try #require(Verifier.generatorFellBehind(result, mode: .openLoop(rate: 1000)))
+        #expect(late.contains("behind its schedule") && late.contains("45ms"), "\(late)")
+    }
+
     @Test func scenariosInterleaveByWeightAndTakeTheirTokenFromTheEnvironment() throws {
         let scenarios = [
             VerifySpec.Scenario(name: "a", method: "GET", path: "/a", status: 200, weight: 3, headers: [:], tokenFrom: "TOKEN"),

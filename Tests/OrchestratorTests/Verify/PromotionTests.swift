@@ -20,6 +20,10 @@ import Testing
         #expect(verified.stdout.contains("PASS p95 latency") && verified.stdout.contains("40 due"), "\(verified.stdout)")
         #expect(try await project.releases("staging").live?.verification?.passed == true)
 
+        let dryRun = try await project.orchestrate(["promote", "staging", "prod", "--dry-run", "--detailed-exitcode"])
+        #expect(dryRun.status == 2 && dryRun.stdout.contains("+ release"), "\(dryRun.stdout)\(dryRun.stderr)")
+        #expect(try await project.releases("prod").releases.isEmpty)
+
         let summaryFile = project.root + "/step-summary.md"
         let promoted = try await project.orchestrate(
             ["promote", "staging", "prod", "--yes"], environment: ["GITHUB_STEP_SUMMARY": summaryFile])
