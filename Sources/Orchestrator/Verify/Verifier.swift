@@ -51,8 +51,10 @@ struct Verifier: Sendable {
             timeout: settings.timeout, maxConnections: settings.maxConnections)
         let result = try await LoadRun.run(plan)
         if let problem = Self.generatorFellBehind(result, mode: settings.mode) {
-            throw DeployFailure(kind: .invalid, message: "\(problem), so its figures would measure this machine, not \(spec.name); "
-                + "lower --rate or run verify from a machine with more room")
+            throw DeployFailure(
+                kind: .invalid,
+                message: "\(problem), so its figures would measure this machine, not \(spec.name); "
+                    + "lower --rate or run verify from a machine with more room")
         }
         return VerifyReport(
             environment: spec.name, target: target, release: release, endpoints: route.endpoints, load: settings.description,
