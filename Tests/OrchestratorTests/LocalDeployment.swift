@@ -126,6 +126,10 @@ final class LocalDeployment: @unchecked Sendable {
 
     /// The good build with bytes appended: runs the same, has another digest.
     func newBuild(_ name: String) throws -> String {
+        try Self.build(name, from: goodBuild, in: root)
+    }
+
+    static func build(_ name: String, from goodBuild: String, in root: String) throws -> String {
         let path = root + "/pet-backend-\(name)"
         try FileManager.default.copyItem(atPath: goodBuild, toPath: path)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -224,9 +228,14 @@ final class LocalDeployment: @unchecked Sendable {
 
     /// Stops whatever the test left running, even after a failure.
     func tearDown() {
+        Self.down("test", stateDirectory: stateDirectory, root: root)
+    }
+
+    /// `orchestrate down ENV`, whatever happened before it.
+    static func down(_ environment: String, stateDirectory: String, root: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandRunner.executable)
-        process.arguments = ["down", "test", "--state-dir", stateDirectory]
+        process.arguments = ["down", environment, "--state-dir", stateDirectory]
         process.currentDirectoryURL = URL(fileURLWithPath: root)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -52,13 +52,7 @@ final class PromotionProject: @unchecked Sendable {
 
     /// The good build with bytes appended: runs the same, has another digest.
     func newBuild(_ name: String) throws -> String {
-        let path = root + "/pet-backend-\(name)"
-        try FileManager.default.copyItem(atPath: goodBuild, toPath: path)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data("build \(name)".utf8))
-        try handle.close()
-        return path
+        try LocalDeployment.build(name, from: goodBuild, in: root)
     }
 
     /// A build that passes every health check but answers 300 ms late in production (fast in
@@ -172,14 +166,7 @@ final class PromotionProject: @unchecked Sendable {
 
     func tearDown() {
         for environment in ["staging", "prod"] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CommandRunner.executable)
-            process.arguments = ["down", environment, "--state-dir", stateDirectory]
-            process.currentDirectoryURL = URL(fileURLWithPath: root)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try? process.run()
-            process.waitUntilExit()
+            LocalDeployment.down(environment, stateDirectory: stateDirectory, root: root)
         }
     }
 }
