@@ -38,6 +38,65 @@ import Testing
         #expect(releases.stdout.contains("\"passed\" : false"), "\(releases.stdout)")
     }
 
+    /// From Fly (the fake API) to Kubernetes (the real API server): the same image by digest,
+    /// gated after the rollout; a missed objective marks the revision failed and returns to the
+    /// last successful one, a met one records the origin on the ReplicaSet.
+    @Test func aPromotionToKubernetesIsGatedAfterTheRollout() async throws {
+        let paced = try await PacedServer(latency: .milliseconds(5))
+        let fly = try await FakeFlyServer()
+        fly.fly.createApp("pet-backend-from", org: "pet-org")
+        let cluster = try await Cluster("promote")
+        defer { Task { await cluster.stop() } }
+        let environments = cluster.folder + "/environments"
+        try """
+        extends: staging
+        health:
+          liveness: { path: /healthz, initialDelay: 1s, period: 10s, timeout: 2s, failureThreshold: 3 }
+          readiness: { path: /healthz, initialDelay: 1s, period: 5s, timeout: 2s, failureThreshold: 3 }
+        deploy: { healthTimeout: 15s, releaseCommandTimeout: 20s }
+        targets:
+          fly: { app: pet-backend-from, org: pet-org, primaryRegion: iad, apiHostname: "\(fly.url)", publicURL: "\(paced.url)" }
+        \(Self.verifySpec)
+        """.write(toFile: environments + "/fly-from.yaml", atomically: true, encoding: .utf8)
+        for secret in try SpecLoader.load(path: environments + "/fly-from.yaml").get().secrets where secret.required {
+            fly.fly.setSecret(
+                secret.name, secret.format == .url ? "postgres://user:pw@db.internal:5432/app" : LocalSecrets.generate(for: secret))
+        }
+        let common = ["--environments", environments, "--templates", CommandRunner.repositoryRoot + "/templates"]
+        func run(_ arguments: [String]) async throws -> CommandRunner.Outcome {
+            try await CommandRunner.run(arguments + common, environment: ["FLY_API_TOKEN": "test-token"])
+        }
+        // The same repository as the cluster's spec names, so no copy is needed.
+        let image = FlyHarness.image("d")
+        #expect(try await run(["apply", "fly-from", "--target", "fly", "--image", image]).status == 0)
+        #expect(try await run(["verify", "fly-from", "--target", "fly"]).status == 0)
+        #expect(try await cluster.orchestrate(["apply", "--image", Cluster.image("a")]).status == 0)
+        let promote = [
+            "promote", "fly-from", Cluster.environment, "--from-target", "fly", "--target", "kubernetes",
+            "--kubeconfig", cluster.kubeconfig, "--yes",
+        ]
+
+        try cluster.setOverrides(
+            "targets: { kubernetes: { publicURL: \"\(paced.url)\" } }\n" + Self.verifySpec.replacingOccurrences(of: "/paced", with: "/slow")
+        )
+        let gated = try await run(promote)
+        #expect(gated.status == 3, "\(gated.stdout)\(gated.stderr)")
+        #expect(gated.stderr.contains("failed verify after the rollout: p95 latency"), "\(gated.stderr)")
+        let afterGate = try await cluster.history()
+        #expect(afterGate.live?.image == Cluster.image("a"), "back on the last successful revision")
+        #expect(afterGate.releases.contains { $0.image == image && $0.outcome == "failed" }, "\(afterGate.releases)")
+
+        try cluster.setOverrides("targets: { kubernetes: { publicURL: \"\(paced.url)\" } }\n" + Self.verifySpec)
+        let promoted = try await run(promote)
+        #expect(promoted.status == 0, "\(promoted.stdout)\(promoted.stderr)")
+        let live = try #require(try await cluster.history().live)
+        #expect(live.image == image && live.outcome == "succeeded")
+        let replicaSet = try await cluster.object("/apis/apps/v1/namespaces/\(cluster.namespace)/replicasets/\(live.replicaSet)")
+        let annotations = (replicaSet?["metadata"] as? [String: Any])?["annotations"] as? [String: String] ?? [:]
+        #expect(annotations["orchestrate.dev/promoted-from"]?.contains("\"environment\":\"fly-from\"") == true, "\(annotations)")
+        #expect(annotations["orchestrate.dev/verification"]?.contains("\"passed\":true") == true)
+    }
+
     /// Two Fly apps on two fake Fly APIs: staging's verified image is promoted to a canary app;
     /// the canary is loaded through Fly's proxy header naming its machine.
     @Test func flyPromotesTheVerifiedImageAndLoadsTheCanaryThroughTheProxyHeader() async throws {
