@@ -6,7 +6,7 @@ import TestSupport
 
 /// A server whose latency is known: `/paced` answers after `latency`, and after the end of a
 /// stall if one is on (every request that arrives or waits during it is held until it ends).
-/// `/slow` answers after 300 ms, `/teapot` answers 418 at once.
+/// `/slow` answers after 1 s, `/teapot` answers 418 at once.
 final class PacedServer: Sendable {
     let port: Int
     private final class Stall: Sendable {
@@ -35,7 +35,7 @@ final class PacedServer: Sendable {
             return "ok"
         }
         router.get("/slow") { _, _ -> String in
-            try await Task.sleep(for: .milliseconds(300))
+            try await Task.sleep(for: .seconds(1))
             return "late"
         }
         router.get("/teapot") { _, _ -> Response in Response(status: .init(code: 418)) }

@@ -33,6 +33,8 @@ final class PromotionProject: @unchecked Sendable {
               readiness: { initialDelay: 1s }
             deploy: \(deploy)
             verify: { rate: 20, duration: 2s, warmup: 500ms }
+            # Far from both builds' answers (milliseconds and 1 s): a busy CI machine cannot move a verdict.
+            slo: { p95Latency: 800ms, p99Latency: 2s, errorRate: 1% }
             targets:
               local: { basePort: \(LocalProcess.portBlock(size: 20)) }
               default: local
@@ -55,14 +57,14 @@ final class PromotionProject: @unchecked Sendable {
         try LocalDeployment.build(name, from: goodBuild, in: root)
     }
 
-    /// A build that passes every health check but answers 300 ms late in production (fast in
+    /// A build that passes every health check but answers 1 s late in production (fast in
     /// staging): what only production's load shows. Its migrations are the good build's.
     func slowInProductionBuild() throws -> String {
         let server = root + "/slow-in-production.py"
         try Data(
             """
             import http.server, os, socketserver, time
-            delay = 0.3 if os.environ.get("NODE_ENV") == "production" else 0
+            delay = 1.0 if os.environ.get("NODE_ENV") == "production" else 0
             class Handler(http.server.BaseHTTPRequestHandler):
                 protocol_version = "HTTP/1.1"
                 def do_GET(self):

@@ -55,7 +55,7 @@ import Testing
         #expect(finished.stdout.contains("promoted: prod v2"), "\(finished.stdout)")
         #expect(try await project.releases("prod").live?.verification?.passed == true)
 
-        // Fast in staging, 300 ms late in production: staging passes, prod's gate after the
+        // Fast in staging, 1 s late in production: staging passes, prod's gate after the
         // rollout does not, and prod returns to the promoted build.
         let slow = try project.slowInProductionBuild()
         #expect(try await project.orchestrate(["apply", "staging", "--binary", slow]).status == 0)
