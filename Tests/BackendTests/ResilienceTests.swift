@@ -47,8 +47,10 @@ import Testing
             #expect(live.status == .ok, "liveness does not depend on the database")
             let alice = try await BackendHarness.accessToken(for: "alice")
             let list = try await client.execute(uri: "/api/designs", method: .get, headers: .bearer(alice, json: false))
-            #expect(list.status == .internalServerError)
-            #expect(list.text.contains("\"requestId\""))
+            // Retryable, as during a restart or failover; a 500 would say the service is broken.
+            #expect(list.status == .serviceUnavailable)
+            #expect(list.headers[.retryAfter] == "1")
+            #expect(list.text.contains("\"database_unavailable\"") && list.text.contains("\"requestId\""))
             #expect(!list.text.contains("postgres@"), "no connection details leak into responses")
         }
     }

@@ -35,6 +35,13 @@ struct RequestIdentityMiddleware: RouterMiddleware {
                 response = APIError.jsonResponse(
                     status: .badRequest, code: "invalid_request", message: "the request breaks a rule of the stored data (\(constraint))",
                     requestID: requestID)
+            } else if DatabasePools.isUnreachable(underlying) {
+                // A restart or failover: retryable, and not a bug to report once per request.
+                context.logger.warning("database unreachable", metadata: ["error": .string(String(reflecting: type(of: underlying)))])
+                response = APIError.jsonResponse(
+                    status: .serviceUnavailable, code: "database_unavailable",
+                    message: "the database cannot be reached right now; retry shortly", requestID: requestID)
+                response.headers[.retryAfter] = "1"
             } else {
                 context.logger.error("unhandled error", metadata: ["error": .string(String(reflecting: type(of: underlying)))])
                 await reporter?.report(underlying, request: request, requestID: requestID, userID: attributed?.userID ?? context.userID)
