@@ -1,57 +1,51 @@
+import AsyncHTTPClient
 import Foundation
-import Hummingbird
-import Logging
-import Synchronization
 import TestSupport
 
-/// A server whose latency is known: `/paced` answers after `latency`, and after the end of a
-/// stall if one is on (every request that arrives or waits during it is held until it ends).
-/// `/slow` answers after 1 s, `/teapot` answers 418 at once.
-final class PacedServer: Sendable {
+/// A server whose latency is known (`Tests/scripts/paced-server.py`, which says what it answers),
+/// run as a process of its own and stopped with the test. Unchecked: its one mutable part is the
+/// Process, which is only terminated.
+final class PacedServer: @unchecked Sendable {
     let port: Int
-    private final class Stall: Sendable {
-        let end = Mutex<ContinuousClock.Instant?>(nil)
-        let forcedInstances = Mutex<[String]>([])
-    }
-
-    private let stall = Stall()
-    private let task: Task<Void, Error>
+    private let process: Process
 
     var url: String { "http://127.0.0.1:\(port)" }
 
     init(latency: Duration) async throws {
-        let port = LocalProcess.freePort()
-        self.port = port
-        let stall = stall
-        let router = Router()
-        router.get("/paced") { request, _ -> String in
-            if let instance = request.headers.first(where: { $0.name.canonicalName == "fly-force-instance-id" })?.value {
-                stall.forcedInstances.withLock { $0.append(instance) }
-            }
-            try await Task.sleep(for: latency)
-            while let end = stall.end.withLock({ $0 }), ContinuousClock.now < end {
-                try await Task.sleep(until: end)
-            }
-            return "ok"
+        port = LocalProcess.freePort()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let milliseconds = latency.components.seconds * 1000 + latency.components.attoseconds / 1_000_000_000_000_000
+        process.arguments = [
+            "python3", CommandRunner.repositoryRoot + "/Tests/scripts/paced-server.py", String(port), String(milliseconds),
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        guard await LocalProcess.portOpens(port) else {
+            process.terminate()
+            throw PacedServerError.didNotStart
         }
-        router.get("/slow") { _, _ -> String in
-            try await Task.sleep(for: .seconds(1))
-            return "late"
-        }
-        router.get("/teapot") { _, _ -> Response in Response(status: .init(code: 418)) }
-        var logger = Logger(label: "paced")
-        logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
-        task = try await LocalApplication.start(app, port: port, name: "the paced server", logger: logger)
     }
 
-    /// Holds every answer from now for `duration`.
-    func stall(for duration: Duration) {
-        stall.end.withLock { $0 = ContinuousClock.now + duration }
+    /// Holds every `/paced` answer from now for `duration`.
+    func stall(for duration: Duration) async throws {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        var request = HTTPClientRequest(url: url + "/stall?ms=\(milliseconds)")
+        request.method = .POST
+        _ = try await HTTPClient.shared.execute(request, timeout: .seconds(10)).body.collect(upTo: 1024)
     }
 
     /// The `fly-force-instance-id` of every request that carried one, as Fly's proxy would route it.
-    var forcedInstances: [String] { stall.forcedInstances.withLock { $0 } }
+    func forcedInstances() async throws -> [String] {
+        let answer = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/forced"), timeout: .seconds(10))
+        let body = try await answer.body.collect(upTo: 1 << 20)
+        return try JSONDecoder().decode([String].self, from: Data(buffer: body))
+    }
 
-    deinit { task.cancel() }
+    deinit { process.terminate() }
+}
+
+enum PacedServerError: Error {
+    case didNotStart
 }

@@ -154,7 +154,7 @@ import Testing
         let serving = prodAPI.fly.servingMachines
         #expect(!serving.isEmpty && serving.allSatisfy { $0.config?.image == image })
         // The canary's load went to one prod machine, by Fly's routing header.
-        let canaries = Set(paced.forcedInstances)
+        let canaries = Set(try await paced.forcedInstances())
         #expect(canaries.count == 1 && serving.contains { canaries.contains($0.id ?? "") }, "\(canaries)")
         #expect(promoted.stdout.contains("\"gate\" : \"canary\"") && promoted.stdout.contains("\"environment\" : \"fly-staging\""))
         let releases = try await orchestrate(["releases", "fly-prod", "--target", "fly", "--json"])
