@@ -35,7 +35,6 @@ struct LoadResult: Sendable {
     var failed: Int { failures.values.reduce(0, +) }
     var errorRate: Double { intended == 0 ? 0 : Double(failed) / Double(intended) }
     var throughput: Double { measuredSeconds > 0 ? Double(answered) / measuredSeconds : 0 }
-    var sentRate: Double { measuredSeconds > 0 ? Double(sent) / measuredSeconds : 0 }
 
     static func histogram() -> Histogram<UInt64> {
         // 1 µs to one hour, three significant digits, as wrk2 and k6 keep them.
