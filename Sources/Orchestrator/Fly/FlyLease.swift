@@ -56,7 +56,7 @@ struct FlyLease {
     }
 
     private func acquire() async throws -> String {
-        let deadline = ContinuousClock.now + patience
+        var deadline = ContinuousClock.now + patience
         while true {
             switch try await api.acquireLease(machine, ttlSeconds: ttlSeconds, description: fullDescription) {
             case .acquired(let lease):
@@ -70,6 +70,12 @@ struct FlyLease {
                 if let lease, lease.description == fullDescription, let nonce = lease.nonce { return nonce }
                 let holder = lease?.description ?? lease?.owner ?? message
                 let expires = lease?.expires_at.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+                // Fly does not show a lease's nonce to others, so an own lease whose answer was lost
+                // (twice in a row, each after a request timeout) is waited out: nothing refreshes it.
+                if lease?.description == fullDescription, let expires {
+                    let remaining = min(max(expires.timeIntervalSinceNow, 0), Double(ttlSeconds)) + 2
+                    deadline = max(deadline, ContinuousClock.now + .milliseconds(Int(remaining * 1000)))
+                }
                 guard ContinuousClock.now < deadline else { throw Held(machine: machine, holder: holder, expires: expires) }
                 try await Task.sleep(for: .seconds(1))
             }

@@ -32,6 +32,22 @@ import Testing
         #expect(error?.requestID != nil)
     }
 
+    /// A lease this run took whose answers were lost (Fly shows nobody its nonce) is waited out
+    /// however little patience is left, rather than reported as held by someone else.
+    @Test func anOwnLeaseWhoseAnswerWasLostIsWaitedOut() async throws {
+        let server = try await FakeFlyServer()
+        server.fly.createApp("app")
+        let api = try FlyAPI(app: "app", host: server.url, token: "t")
+        let machine = try await api.create(.init(config: .init(value1: .init(image: "img")), region: "iad"))
+        let id = try #require(machine.id)
+        let description = "orchestrate: removing it"
+        server.fly.leaseHeldElsewhere(machine: id, by: "\(description) [run \(FlyLease.run)]", for: 3)
+        let started = ContinuousClock.now
+        let held = try await FlyLease(api: api, machine: id, description: description, patience: .milliseconds(500)).holding { true }
+        #expect(held)
+        #expect(ContinuousClock.now - started > .seconds(2), "taken only once the lost lease expired")
+    }
+
     @Test func aRejectedTokenIsSaidSo() async throws {
         let server = try await FakeFlyServer()
         let api = try FlyAPI(app: "app", host: server.url, token: "")
