@@ -6,15 +6,16 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # Python command-line tools the tests and the demo use to check rendered output.
 ensure_python_tools() {
   export PATH="$HOME/.local/bin:$PATH"
-  if command -v kubernetes-validate >/dev/null && command -v check-jsonschema >/dev/null; then
+  if command -v kubernetes-validate >/dev/null && command -v check-jsonschema >/dev/null \
+    && python3 -c 'import moto.server, boto3, flask_cors' 2>/dev/null; then
     return
   fi
-  log "installing kubernetes-validate and check-jsonschema from PyPI"
+  log "installing kubernetes-validate, check-jsonschema and moto (an S3 server for the backup tests) from PyPI"
   if ! command -v python3 >/dev/null || ! python3 -m pip --version >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq python3 python3-pip >/dev/null
   fi
-  python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate check-jsonschema \
-    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages kubernetes-validate check-jsonschema
+  python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate check-jsonschema 'moto[server]' \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages kubernetes-validate check-jsonschema 'moto[server]'
   hash -r
 }
 
