@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "Backups",
             dependencies: [
-                "ProcessSupport",
+                "ProcessSupport", "Manifests",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "Backend",
             dependencies: [
-                "RESP",
+                "RESP", "Backups",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backups
 import Configuration
 import Foundation
 import Logging
@@ -9,7 +10,7 @@ struct PetBackend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pet-backend",
         abstract: "The pet-harness shop's backend: designs API, webhooks, analytics.",
-        subcommands: [Serve.self, Migrate.self, Seed.self],
+        subcommands: [Serve.self, Migrate.self, Seed.self, Backup.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -89,6 +90,24 @@ struct Migrate: AsyncParsableCommand {
                 + ["schema at version \(Migrations.latestVersion); partitions: \(created.joined(separator: ", "))"]
         }
         for line in lines { print(line) }
+    }
+}
+
+/// The scheduled backup, run from the service's image by the CronJob or the Fly schedule.
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Dump the database to the backup bucket and apply retention (settings from BACKUP_* and DATABASE_URL).")
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            let job = try BackupJob(environment: environment)
+            let release = environment["BUILD_VERSION"].map { String($0.prefix(19)) }
+            for line in try await job.run(release: release, tools: try PostgresTools()) { print(line) }
+        } catch let error as BackupError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }
 

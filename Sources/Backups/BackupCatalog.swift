@@ -12,7 +12,7 @@ public struct BackupCatalog: Sendable {
         self.environment = environment
     }
 
-    var folder: String { (prefix.isEmpty ? "" : prefix + "/") + environment + "/" }
+    public var folder: String { (prefix.isEmpty ? "" : prefix + "/") + environment + "/" }
     public func dumpKey(_ id: String) -> String { folder + id + ".dump" }
     public func manifestKey(_ id: String) -> String { folder + id + ".json" }
 

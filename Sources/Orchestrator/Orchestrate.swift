@@ -11,7 +11,7 @@ struct Orchestrate: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, RenderCommand.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, ReleasesCommand.self,
             RollbackCommand.self, DownCommand.self, VerifyCommand.self, PromoteCommand.self, SecretsCommand.self, BuildCommand.self,
-            SupervisorCommand.self,
+            BackupCommand.self, BackupsCommand.self, RestoreCommand.self, SupervisorCommand.self,
         ]
     )
 }

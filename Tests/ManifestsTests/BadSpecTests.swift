@@ -233,7 +233,8 @@ import Testing
         let spec = """
             extends: base
             app: { runtime: production }
-            backups: { schedule: "0 2 * * *", retention: 14d }
+            backups: { schedule: "0 2 * * *", retention: 14d, storage: { endpoint: "https://s3.example.com", bucket: backups-1 } }
+            secrets: { BACKUP_S3_ACCESS_KEY_ID: { minLength: 16 }, BACKUP_S3_SECRET_ACCESS_KEY: { minLength: 16 } }
             cors: { origins: [https://harnesshe.ro] }
             redis: { appendOnly: true }
 
@@ -402,10 +403,61 @@ import Testing
         #expect(error.fix == "write `https://harnesshe.ro`")
     }
 
+    static let storage = "storage: { endpoint: \"https://s3.example.com\", bucket: pet-backups }"
+    static let backupSecrets = "secrets: { BACKUP_S3_ACCESS_KEY_ID: { minLength: 16 }, BACKUP_S3_SECRET_ACCESS_KEY: { minLength: 16 } }\n"
+
     @Test func backupScheduleWithSixFields() throws {
-        let error = try #require(single(SpecFixtures.errors("extends: base\nbackups: { schedule: \"0 0 2 * * *\", retention: 7d }\n")))
+        let spec = "extends: base\nbackups: { schedule: \"0 0 2 * * *\", retention: 7d, \(Self.storage) }\n" + Self.backupSecrets
+        let error = try #require(single(SpecFixtures.errors(spec)))
         #expect(error.location == .at(file, 2, 12))
         #expect(error.message == "`0 0 2 * * *` has 6 fields; a schedule has 5 (minute hour day-of-month month day-of-week)")
+    }
+
+    @Test func backupsNeedABucket() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\nbackups: { schedule: \"0 2 * * *\", retention: 7d }\n")))
+        #expect(error.location == .at(file, 2, 10))
+        #expect(error.message == "the required key `storage` is missing")
+    }
+
+    @Test func backupStorageOverPlainHTTPElsewhereThanThisMachine() throws {
+        let spec = """
+            extends: base
+            backups:
+              schedule: "0 2 * * *"
+              retention: 7d
+              storage: { endpoint: "http://minio.internal:9000", bucket: pet-backups }
+            \(Self.backupSecrets)
+            """
+        let error = try #require(single(SpecFixtures.errors(spec)))
+        #expect(error.location == .at(file, 5, 14))
+        #expect(error.message == "endpoint `http://minio.internal:9000` would send the store's keys unencrypted")
+        if case .failure(let failure) = SpecFixtures.load(spec.replacingOccurrences(of: "minio.internal", with: "127.0.0.1")) {
+            Issue.record("a local S3 server over http is refused: \(failure.diagnostics.map(\.message))")
+        }
+    }
+
+    @Test func backupBucketNameAndPrefix() throws {
+        let spec = """
+            extends: base
+            backups:
+              schedule: "0 2 * * *"
+              retention: 7d
+              storage: { endpoint: "https://s3.example.com", bucket: Pet_Backups, prefix: "../escape" }
+            \(Self.backupSecrets)
+            """
+        let errors = SpecFixtures.errors(spec)
+        #expect(errors.map(\.path) == ["backups.storage.bucket", "backups.storage.prefix"])
+        #expect(errors.first?.message == "bucket `Pet_Backups` is not a valid bucket name")
+    }
+
+    @Test func backupKeysMustBeDeclaredSecrets() throws {
+        let spec = "extends: base\nbackups: { schedule: \"0 2 * * *\", retention: 7d, \(Self.storage) }\n"
+        let errors = SpecFixtures.errors(spec)
+        #expect(
+            errors.map(\.message) == [
+                "the secret BACKUP_S3_ACCESS_KEY_ID is not declared, but backups.storage names it as its access key id",
+                "the secret BACKUP_S3_SECRET_ACCESS_KEY is not declared, but backups.storage names it as its secret key",
+            ])
     }
 
     @Test func yesIsNotABoolean() throws {

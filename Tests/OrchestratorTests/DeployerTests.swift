@@ -102,6 +102,7 @@ final class FakePlatform: FleetPlatform, @unchecked Sendable {
 
     func startComponents(progress: any ProgressReporter) async throws {}
     func runReleaseCommand(of release: ReleaseRecord, progress: any ProgressReporter) async throws {}
+    func backupBeforeRelease(of release: ReleaseRecord, serving current: ReleaseRecord?, progress: any ProgressReporter) async throws {}
 
     /// Plans and applies build `build` with two instances, rolling with one extra at a time.
     func deploy(_ build: String) async throws -> ReleaseRecord {

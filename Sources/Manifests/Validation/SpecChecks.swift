@@ -104,16 +104,23 @@ enum SpecChecks {
     }
 
     static func checkSecrets(_ spec: EnvironmentSpec, log: DiagnosticLog) {
-        let needed: [(name: String, reason: String, applies: Bool)] = [
-            ("DATABASE_URL", "the service connects to PostgreSQL", true),
-            ("REDIS_URL", "cache, queue or rate limiting is on", spec.features.cache || spec.features.queue || spec.features.rateLimiting),
-            ("DATABASE_REPLICA_URL", "database.readReplica is configured", spec.database.readReplica != nil),
+        let storage = spec.backups?.storage
+        let needed: [(name: String, reason: String, applies: Bool, rule: String)] = [
+            ("DATABASE_URL", "the service connects to PostgreSQL", true, "format: url"),
+            (
+                "REDIS_URL", "cache, queue or rate limiting is on",
+                spec.features.cache || spec.features.queue || spec.features.rateLimiting,
+                "format: url"
+            ),
+            ("DATABASE_REPLICA_URL", "database.readReplica is configured", spec.database.readReplica != nil, "format: url"),
+            (storage?.accessKeyIdSecret ?? "", "backups.storage names it as its access key id", storage != nil, "minLength: 16"),
+            (storage?.secretAccessKeySecret ?? "", "backups.storage names it as its secret key", storage != nil, "minLength: 16"),
         ]
         for need in needed where need.applies {
             guard let secret = spec.secret(need.name) else {
                 log.error(
                     "the secret \(need.name) is not declared, but \(need.reason)", at: spec.locations["secrets"], path: "secrets",
-                    fix: "add `\(need.name): { required: true, format: url }` under secrets")
+                    fix: "add `\(need.name): { required: true, \(need.rule) }` under secrets")
                 continue
             }
             if !secret.required {
@@ -148,7 +155,7 @@ enum SpecChecks {
         if spec.backups == nil {
             log.error(
                 "production has no `backups:`; the runbook backs up daily at 02:00 UTC", at: nil, path: "backups",
-                fix: "add `backups: { schedule: \"0 2 * * *\", retention: 14d }`")
+                fix: "add `backups: { schedule: \"0 2 * * *\", retention: 14d, storage: { endpoint: https://…, bucket: … } }`")
         }
     }
 

@@ -16,6 +16,15 @@ protocol FleetPlatform: Sendable {
     /// Runs the release command (migrations) with the release's build and settings; throws a
     /// `RolloutFailure` naming the command when it fails.
     func runReleaseCommand(of release: ReleaseRecord, progress: any ProgressReporter) async throws
+    /// Backs up the database before the release command when the spec asks for it
+    /// (`backups.beforeRelease`, on by default in production); throws a `BackupBeforeReleaseFailure`.
+    func backupBeforeRelease(of release: ReleaseRecord, serving current: ReleaseRecord?, progress: any ProgressReporter) async throws
+}
+
+/// The backup taken before a release command failed: the release command is not run.
+struct BackupBeforeReleaseFailure: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
 }
 
 /// apply and rollback, written once: release records, the release command, the rollout, and the
@@ -52,7 +61,14 @@ struct Deployer {
         try await history.save(release)
         progress.step("release \(release.name): \(release.configuration.artifact.reference) (\(release.configuration.artifact.digest))")
         do {
+            if release.configuration.releaseCommand?.isEmpty == false {
+                try await platform.backupBeforeRelease(of: release, serving: current, progress: progress)
+            }
             try await platform.runReleaseCommand(of: release, progress: progress)
+        } catch let failure as BackupBeforeReleaseFailure {
+            try await finish(&release, .failed, message: "the backup before the release command failed: \(failure.reason)")
+            throw DeployFailure(
+                kind: .rolledBack, message: "\(release.name) was not migrated and nothing changed: the backup before it failed: \(failure)")
         } catch let failure as RolloutFailure {
             try await finish(&release, .failed, message: "release command failed: \(failure.reason)")
             throw DeployFailure(

@@ -44,13 +44,26 @@ enum FlyMachineConfig {
 
     /// The one-off machine that runs the release command: the release's image and environment,
     /// the command as arguments to the image's entrypoint, never restarted, destroyed when done.
-    static func releaseCommand(_ configuration: ReleaseConfiguration, command: [String], environment: String, release: Int)
+    static let backupCommand = ["pet-backend", "backup"]
+
+    /// The backup's one-off machine: the release command's shape, with the backup's settings.
+    static func backup(_ configuration: ReleaseConfiguration, spec: EnvironmentSpec, backups: BackupSpec, environment: String, release: Int)
         -> MachineConfig
     {
+        let extra = Dictionary(BackupJobEnvironment.settings(spec, backups: backups).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        return releaseCommand(
+            configuration, command: backupCommand, environment: environment, release: release, extra: extra, processGroup: "backup")
+    }
+
+    static func releaseCommand(
+        _ configuration: ReleaseConfiguration, command: [String], environment: String, release: Int, extra: [String: String] = [:],
+        processGroup: String = "fly_app_release_command"
+    ) -> MachineConfig {
         var config = MachineConfig()
         config.image = configuration.artifact.reference
         var env = configuration.variables
         env["RELEASE_COMMAND"] = "1"
+        env.merge(extra) { $1 }
         config.env = .init(additionalProperties: env)
         if let arguments = ImageEntrypoint.arguments(for: command) {
             config._init = .init(cmd: arguments)
@@ -61,7 +74,7 @@ enum FlyMachineConfig {
         config.restart = .init(policy: .no)
         config.auto_destroy = true
         config.metadata = .init(additionalProperties: [
-            "fly_platform_version": "v2", "fly_process_group": "fly_app_release_command", environmentKey: environment,
+            "fly_platform_version": "v2", "fly_process_group": processGroup, environmentKey: environment,
             releaseKey: String(release),
         ])
         return config

@@ -116,14 +116,39 @@ struct FlyPlatform: FleetPlatform {
         guard let command = release.configuration.releaseCommand, !command.isEmpty else { return }
         progress.step("release command on a one-off machine: \(command.joined(separator: " "))")
         let config = FlyMachineConfig.releaseCommand(release.configuration, command: command, environment: spec.name, release: release.id)
+        try await runOneOff(
+            config, name: "release-\(release.name)", label: "release command", command: command,
+            timeoutSeconds: release.configuration.releaseCommandTimeoutSeconds, secretsVersion: release.configuration.fly?.secretsVersion)
+        progress.step("release command exited 0")
+    }
+
+    /// `pet-backend backup` on a one-off machine with the new release's image (which carries
+    /// pg_dump) and the app's secrets (DATABASE_URL and the bucket's keys).
+    func backupBeforeRelease(of release: ReleaseRecord, serving current: ReleaseRecord?, progress: any ProgressReporter) async throws {
+        guard let backups = spec.backups, backups.takesBackupBeforeRelease(production: spec.app.runtime == .production) else { return }
+        progress.step("backing up the database before \(release.name)'s release command, on a one-off machine (backups.beforeRelease)")
+        let command = FlyMachineConfig.backupCommand
+        let config = FlyMachineConfig.backup(
+            release.configuration, spec: spec, backups: backups, environment: spec.name, release: release.id)
+        do {
+            try await runOneOff(
+                config, name: "backup-before-\(release.name)", label: "backup", command: command,
+                timeoutSeconds: release.configuration.releaseCommandTimeoutSeconds,
+                secretsVersion: release.configuration.fly?.secretsVersion)
+        } catch let failure as RolloutFailure {
+            throw BackupBeforeReleaseFailure(reason: failure.description)
+        }
+        progress.step("backup taken (the machine exited 0)")
+    }
+
+    private func runOneOff(
+        _ config: MachineConfig, name: String, label: String, command: [String], timeoutSeconds timeout: Int, secretsVersion: Int?
+    ) async throws {
         let machine = try await api.createOnce(
-            .init(
-                config: .init(value1: config), min_secrets_version: release.configuration.fly?.secretsVersion,
-                name: "release-\(release.name)", region: target.primaryRegion))
+            .init(config: .init(value1: config), min_secrets_version: secretsVersion, name: name, region: target.primaryRegion))
         guard let id = machine.id else {
             throw FlyAPIError(operation: "Machines_create", status: 200, message: "no machine id in the answer")
         }
-        let timeout = release.configuration.releaseCommandTimeoutSeconds
         let deadline = ContinuousClock.now + .seconds(timeout)
         var finished = false
         while !finished, ContinuousClock.now < deadline {
@@ -139,23 +164,18 @@ struct FlyPlatform: FleetPlatform {
         }
         let events = try await api.events(id)
         let lines = FlyFleet.describe(events)
+        let check = command.joined(separator: " ")
         guard finished else {
             try? await api.destroy(id)
-            throw RolloutFailure(
-                instance: "release command", check: command.joined(separator: " "), reason: "did not finish within \(timeout)s",
-                logLines: lines)
+            throw RolloutFailure(instance: label, check: check, reason: "did not finish within \(timeout)s", logLines: lines)
         }
         let exit = events.filter { $0._type == "exit" }.max { ($0.timestamp ?? 0) < ($1.timestamp ?? 0) }
         guard let code = exit.flatMap(FlyFleet.exitCode) else {
-            throw RolloutFailure(
-                instance: "release command", check: command.joined(separator: " "), reason: "its machine left no exit code",
-                logLines: lines)
+            throw RolloutFailure(instance: label, check: check, reason: "its machine left no exit code", logLines: lines)
         }
         guard code == 0 else {
-            throw RolloutFailure(
-                instance: "release command", check: command.joined(separator: " "), reason: "exited with code \(code)", logLines: lines)
+            throw RolloutFailure(instance: label, check: check, reason: "exited with code \(code)", logLines: lines)
         }
-        progress.step("release command exited 0")
     }
 
     /// Stops every serving machine and keeps them, their configuration and the history.

@@ -25,7 +25,9 @@ enum ImageAssembler {
 
     static func build(binary: String, metadata: ImageMetadata, layout: OCILayout, progress: any ProgressReporter) async throws -> BuiltImage
     {
-        progress.step("packing the runtime layer (shared libraries, CA certificates, zoneinfo, user \(RuntimeFiles.user.name))")
+        progress.step(
+            "packing the runtime layer (shared libraries, PostgreSQL client tools, CA certificates, zoneinfo, user \(RuntimeFiles.user.name))"
+        )
         let runtime = try LayerBuilder.build(try await RuntimeFiles.entries(for: binary), into: layout)
         progress.step("packing the binary layer (\(binary))")
         let application = try LayerBuilder.build([LayerEntry(path: binaryPath, content: .file(source: binary), mode: 0o755)], into: layout)

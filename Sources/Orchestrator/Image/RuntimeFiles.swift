@@ -8,9 +8,13 @@ enum RuntimeFiles {
     static let user = (name: "app", id: 10001)
 
     static func entries(for binary: String) async throws -> [LayerEntry] {
-        var entries = try await sharedLibraries(of: binary).map { library in
+        let tools = postgresClientTools()
+        var libraries = Set(try await sharedLibraries(of: binary))
+        for tool in tools { libraries.formUnion(try await sharedLibraries(of: tool)) }
+        var entries = libraries.sorted().map { library in
             LayerEntry(path: String(library.dropFirst()), content: .file(source: resolved(library)), mode: 0o755)
         }
+        entries += tools.map { LayerEntry(path: String($0.dropFirst()), content: .file(source: resolved($0)), mode: 0o755) }
         entries += [
             LayerEntry(
                 path: "etc/passwd",
@@ -31,6 +35,18 @@ enum RuntimeFiles {
         }
         entries += zoneinfo()
         return entries
+    }
+
+    /// pg_dump, pg_restore and psql of the newest PostgreSQL here, at the same paths, for
+    /// `pet-backend backup` (the scheduled backup runs the service's own image); none when
+    /// PostgreSQL is not installed, and the backup then says so.
+    static func postgresClientTools() -> [String] {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
+        guard let newest = versions.last else { return [] }
+        return ["pg_dump", "pg_restore", "psql"].map { "\(root)/\(newest)/bin/\($0)" }.filter {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 
     /// Absolute paths of every shared library `ldd` reports, the dynamic loader included.

@@ -30,7 +30,7 @@ extension KubernetesDeployer {
         }
     }
 
-    func waitForJob(_ name: String) async throws {
+    func waitForJob(_ name: String, done: String = "migrations complete") async throws {
         let deadline = ContinuousClock.now + .seconds(spec.deploy.releaseCommandTimeout.seconds) + Self.controllerGrace
         var verdict = Readiness.waiting("not seen yet")
         while ContinuousClock.now < deadline {
@@ -43,7 +43,7 @@ extension KubernetesDeployer {
             }
             switch verdict {
             case .done:
-                progress.step("migrations complete")
+                progress.step(done)
                 return
             case .failed(let why):
                 throw try await jobFailure(name, reason: "the Job failed (\(why))")

@@ -83,6 +83,7 @@ struct KubernetesDeployer {
             try await client.apply(object, force: forceConflicts)
         }
         guard let job = objects.first(where: { $0.kind.kind == "Job" }) else { return }
+        try await backUpBeforeMigrating(job, objects: objects)
         try await replaceFailedJob(job.name)
         progress.step("apply \(job.label) and wait for the migrations")
         try await client.apply(job, force: forceConflicts)

@@ -83,8 +83,9 @@ struct LocalPlatform: FleetPlatform {
 
     private func ensureComponents(progress: any ProgressReporter) async throws -> LocalSecrets {
         try FileManager.default.createDirectory(atPath: paths.root, withIntermediateDirectories: true)
+        // The backup bucket's keys are real keys or nothing: never generated.
         let secrets = try LocalSecrets.ensure(
-            paths.secrets, secrets: spec.secrets,
+            paths.secrets, secrets: spec.secrets.filter { !spec.backupOnlySecrets.contains($0.name) },
             provided: [
                 "DATABASE_URL": LocalPostgres.url(port: target.postgresPort, password: LocalSecrets.randomText(count: 32)),
                 "REDIS_URL": LocalRedis.url(port: target.redisPort, password: LocalSecrets.randomText(count: 32)),

@@ -18,7 +18,13 @@ final class PromotionProject: @unchecked Sendable {
             cors: { origins: [https://app.example.com] }
             secrets:
               CLERK_SECRET_KEY: { prefix: sk_live_ }
-            backups: { schedule: "0 2 * * *", retention: 7d }
+              BACKUP_S3_ACCESS_KEY_ID: { minLength: 16 }
+              BACKUP_S3_SECRET_ACCESS_KEY: { minLength: 16 }
+            backups:
+              schedule: "0 2 * * *"
+              retention: 7d
+              storage: { endpoint: "https://s3.example.com", bucket: pet-backups }
+              beforeRelease: false    # promotion is what these tests measure; backups have their own
             """
         func environment(runtime: String, replicas: Int, deploy: String) -> String {
             """

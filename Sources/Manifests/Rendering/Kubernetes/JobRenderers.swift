@@ -31,18 +31,21 @@ enum JobRenderers {
         ])
     }
 
-    /// pg_dump in custom format (compressed, restorable with pg_restore) to a volume, then prunes
-    /// dumps older than the retention. The official postgres image runs it as its `postgres` user.
+    /// `pet-backend backup` in the service's own image (which carries pg_dump): a dump in one
+    /// snapshot to the spec's bucket, then retention. Its settings are plain variables; the
+    /// database URL and the store's keys come from the Secret, checked before apply like the
+    /// service's.
     static func backupCronJob(_ parts: PodParts, template: ManifestValue) -> ManifestValue? {
         guard let backups = parts.spec.backups else { return nil }
-        let script = """
-            set -eu
-            file="/backups/\(parts.spec.app.name)-$(date -u +%Y%m%dT%H%M%SZ).dump"
-            pg_dump --format=custom --no-owner --file="$file.partial" "$DATABASE_URL"
-            mv "$file.partial" "$file"
-            find /backups -name '*.dump' -mtime +"$RETENTION_DAYS" -delete
-            """
-        let postgresUser = 999
+        let settings = BackupJobEnvironment.settings(parts.spec, backups: backups).map { variable -> ManifestValue in
+            ["name": .string(variable.name), "value": .string(variable.value)]
+        }
+        let secrets = BackupJobEnvironment.secrets(backups).map { variable -> ManifestValue in
+            [
+                "name": .string(variable.name),
+                "valueFrom": ["secretKeyRef": ["name": .string(parts.names.target.secretName), "key": .string(variable.secret)]],
+            ]
+        }
         return template.merging([
             "metadata": parts.names.metadata(parts.names.backupCronJob, component: "backup"),
             "spec": [
@@ -53,29 +56,19 @@ enum JobRenderers {
                         "template": [
                             "metadata": ["labels": parts.names.podLabels(component: "backup")],
                             "spec": [
-                                "securityContext": parts.podSecurityContext.merging([
-                                    "runAsUser": .integer(postgresUser), "runAsGroup": .integer(postgresUser),
-                                    "fsGroup": .integer(postgresUser),
-                                ]),
+                                "securityContext": parts.podSecurityContext,
                                 "containers": [
                                     [
                                         "name": "backup",
-                                        "image": .string(backups.image),
-                                        "command": ["/bin/sh", "-c", .string(script)],
-                                        "env": [
-                                            [
-                                                "name": "DATABASE_URL",
-                                                "valueFrom": [
-                                                    "secretKeyRef": ["name": .string(parts.names.target.secretName), "key": "DATABASE_URL"]
-                                                ],
-                                            ],
-                                            ["name": "RETENTION_DAYS", "value": .string(String(backups.retentionDays))],
-                                        ],
-                                        "volumeMounts": [["name": "backups", "mountPath": "/backups"]],
+                                        "image": .string(parts.image),
+                                        "command": ["pet-backend", "backup"],
+                                        // The release's settings too: BUILD_VERSION names the release a backup holds.
+                                        "envFrom": parts.envFrom,
+                                        "env": .list(settings + secrets),
+                                        "resources": parts.resources,
                                         "securityContext": parts.containerSecurityContext,
                                     ]
                                 ],
-                                "volumes": [["name": "backups", "persistentVolumeClaim": ["claimName": .string(backups.volumeClaim)]]],
                             ],
                         ]
                     ]

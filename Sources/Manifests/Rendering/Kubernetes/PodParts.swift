@@ -15,7 +15,7 @@ struct PodParts {
     /// Each secret by key from the named Secret; optional ones may be absent from it.
     var secretEnv: ManifestValue {
         .list(
-            spec.secrets.map { secret in
+            spec.secrets.filter { !spec.backupOnlySecrets.contains($0.name) }.map { secret in
                 [
                     "name": .string(secret.name),
                     "valueFrom": [
