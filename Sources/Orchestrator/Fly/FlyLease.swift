@@ -1,4 +1,5 @@
 import Foundation
+import FlyMachinesAPI
 
 /// A Fly machine lease held for the length of `body`: short (so a killed holder's lease expires
 /// in seconds, not minutes), refreshed with its nonce while held, and always released, errors
@@ -58,6 +59,7 @@ struct FlyLease {
     private func acquire() async throws -> String {
         var deadline = ContinuousClock.now + patience
         while true {
+            let sent = ContinuousClock.now
             switch try await api.acquireLease(machine, ttlSeconds: ttlSeconds, description: fullDescription) {
             case .acquired(let lease):
                 guard let nonce = lease.nonce else {
@@ -65,17 +67,25 @@ struct FlyLease {
                 }
                 return nonce
             case .held(let message):
-                let lease = try? await api.lease(machine)
+                var lease: Components.Schemas.Lease?
+                var lookupFailed = false
+                do {
+                    lease = try await api.lease(machine)
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    lookupFailed = true
+                }
                 // A lease this run took whose answer was lost is its own.
                 if let lease, lease.description == fullDescription, let nonce = lease.nonce { return nonce }
+                // Fly shows nobody a lease's nonce, so a lease of ours whose answer was lost (a
+                // call whose answer never came may have taken one) is waited out: nothing
+                // refreshes it, and it ends at most a TTL after the last call that may have taken it.
+                if lookupFailed || lease?.description == fullDescription {
+                    deadline = max(deadline, sent + .seconds(ttlSeconds + 2))
+                }
                 let holder = lease?.description ?? lease?.owner ?? message
                 let expires = lease?.expires_at.map { Date(timeIntervalSince1970: TimeInterval($0)) }
-                // Fly does not show a lease's nonce to others, so an own lease whose answer was lost
-                // (twice in a row, each after a request timeout) is waited out: nothing refreshes it.
-                if lease?.description == fullDescription, let expires {
-                    let remaining = min(max(expires.timeIntervalSinceNow, 0), Double(ttlSeconds)) + 2
-                    deadline = max(deadline, ContinuousClock.now + .milliseconds(Int(remaining * 1000)))
-                }
                 guard ContinuousClock.now < deadline else { throw Held(machine: machine, holder: holder, expires: expires) }
                 try await Task.sleep(for: .seconds(1))
             }
