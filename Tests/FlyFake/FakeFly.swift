@@ -28,6 +28,11 @@ package final class FakeFly: APIProtocol, Sendable {
         world.withLock { $0.behaviours[image] = behaviour }
     }
 
+    /// One-off machines running `command` (`backup`) exit with `code`.
+    package func exits(whenRunning command: String, code: Int) {
+        world.withLock { $0.commandExits[command] = code }
+    }
+
     package func createApp(_ name: String, org: String = "personal") {
         world.withLock { $0.apps[name] = org }
     }

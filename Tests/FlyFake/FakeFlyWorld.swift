@@ -49,6 +49,8 @@ struct FakeFlyWorld {
     var secrets: [String: (value: String, updatedAt: Date)] = [:]
     var secretsVersion = 0
     var behaviours: [String: FakeImageBehaviour] = [:]
+    /// Exit codes of one-off machines by their command's first argument (`backup`).
+    var commandExits: [String: Int] = [:]
     var startDelay: Duration = .milliseconds(150)
     var checkDelay: Duration = .milliseconds(200)
     var exitAfter: Duration = .milliseconds(150)
@@ -82,14 +84,17 @@ struct FakeFlyWorld {
             guard var machine = machines[id], machine.destroyedAt == nil else { continue }
             let since = now.timeIntervalSince(machine.launchedAt)
             let start = startDelay.inSeconds
-            let releaseCommand = machine.config.metadata?.additionalProperties["fly_process_group"] == "fly_app_release_command"
+            // A one-off (a release command, a backup): its process runs once and its machine
+            // destroys itself (auto_destroy), as `fly machine run --rm` does.
+            let runsOnce = machine.config.auto_destroy == true
             switch behaviour(of: machine.config.image) {
             case _ where machine.skipLaunch || machine.state == "stopped":
                 break
-            case let behaviour where releaseCommand:
-                // The release command runs once, exits (0 unless the test chose a code) and its
-                // machine destroys itself (auto_destroy).
-                let code = if case .exits(let code) = behaviour { code } else { 0 }
+            case let behaviour where runsOnce:
+                // It exits 0 unless the test chose a code, for the image or for this command.
+                let command = machine.config._init?.cmd?.first ?? ""
+                let imageCode = if case .exits(let code) = behaviour { code } else { 0 }
+                let code = commandExits[command] ?? imageCode
                 if since >= start + exitAfter.inSeconds {
                     if machine.state != "started" { record(&machine, "start", "started", at: machine.launchedAt.addingTimeInterval(start)) }
                     recordExit(&machine, code: code, at: now)

@@ -18,7 +18,11 @@ final class LocalDeployment: @unchecked Sendable {
     let replicas: Int
 
     /// `liveness`: the spec's `health.liveness` for this environment.
-    init(replicas: Int = 2, liveness: String = "{ initialDelay: 1s }") throws {
+    /// The process environment of every command (secrets a test hands over as CI would).
+    var environment: [String: String] = [:]
+
+    /// `extra`: more of the spec, appended to the environment's file.
+    init(replicas: Int = 2, liveness: String = "{ initialDelay: 1s }", extra: String = "") throws {
         self.replicas = replicas
         // PostgreSQL, Redis and the instances use basePort + 0, 1 and 10..<20. The block lies
         // below the ephemeral range: there an outgoing connection took PostgreSQL's port between
@@ -38,6 +42,7 @@ final class LocalDeployment: @unchecked Sendable {
             targets:
               local: { basePort: \(basePort) }
               default: local
+            \(extra)
             """
         project = try ScratchProject(environments: ["base.yaml": base, "test.yaml": test])
         goodBuild = URL(fileURLWithPath: CommandRunner.executable).deletingLastPathComponent().appendingPathComponent("pet-backend").path
@@ -51,7 +56,7 @@ final class LocalDeployment: @unchecked Sendable {
             full += ["--binary", goodBuild]
         }
         full += ["--state-dir", stateDirectory]
-        return try await CommandRunner.run(full, in: root)
+        return try await CommandRunner.run(full, in: root, environment: environment)
     }
 
     func startInBackground(_ arguments: [String]) throws -> Process {

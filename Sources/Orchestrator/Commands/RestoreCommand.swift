@@ -104,7 +104,7 @@ struct RestorePlan: Sendable {
         } else if let into {
             name = into.database
         } else {
-            name = String("\(base.prefix(30))_restore_\(manifest.id.lowercased().prefix(16))".prefix(63))
+            name = String("\(base.prefix(30))_restore_\(stamp)".prefix(63))
         }
         try DatabaseAdmin.checkName(name)
         let maintenance = server.naming("postgres")

@@ -61,7 +61,8 @@ struct Deployer {
         try await history.save(release)
         progress.step("release \(release.name): \(release.configuration.artifact.reference) (\(release.configuration.artifact.digest))")
         do {
-            if release.configuration.releaseCommand?.isEmpty == false {
+            // A first release has no data before it to keep.
+            if current != nil, release.configuration.releaseCommand?.isEmpty == false {
                 try await platform.backupBeforeRelease(of: release, serving: current, progress: progress)
             }
             try await platform.runReleaseCommand(of: release, progress: progress)

@@ -1,5 +1,5 @@
-import Foundation
 import FlyMachinesAPI
+import Foundation
 
 /// A Fly machine lease held for the length of `body`: short (so a killed holder's lease expires
 /// in seconds, not minutes), refreshed with its nonce while held, and always released, errors

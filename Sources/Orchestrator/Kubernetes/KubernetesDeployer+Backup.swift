@@ -7,7 +7,8 @@ extension KubernetesDeployer {
     /// before anything is migrated.
     func backUpBeforeMigrating(_ migration: DesiredObject, objects: [DesiredObject]) async throws {
         guard let backups = spec.backups, backups.takesBackupBeforeRelease(production: spec.app.runtime == .production) else { return }
-        guard let cronJob = objects.first(where: { $0.kind.kind == "CronJob" }) else { return }
+        // A first release has no data before it to keep.
+        guard let cronJob = objects.first(where: { $0.kind.kind == "CronJob" }), try await history.currentRevision() != nil else { return }
         let job = try Self.backupJob(
             from: cronJob, named: String(migration.name.prefix(56)) + "-backup", deadline: spec.deploy.releaseCommandTimeout)
         try await replaceFailedJob(job.name)

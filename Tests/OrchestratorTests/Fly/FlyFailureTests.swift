@@ -36,6 +36,32 @@ import Testing
 
     /// Fly answers a wait for `started` with 400 once the machine failed; that is the rollout's
     /// verdict to reach (rolled back, exit 3), not an API error ending the apply (exit 1).
+    /// staging's `backups.beforeRelease`: the backup runs on a one-off machine of the new image
+    /// before the release command, and when it fails nothing is migrated or replaced.
+    @Test func aFailedBackupBeforeTheReleaseStopsTheMigration() async throws {
+        let fly = try await Harness("backup-before", deploy: "maxSurge: 0\n  maxUnavailable: 1")
+        let first = try await fly.orchestrate(["apply", "--image", Self.image("a")])
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(!(first.stdout + first.stderr).contains("backing up"), "a first release has nothing to back up: \(first.stderr)")
+
+        let second = try await fly.orchestrate(["apply", "--image", Self.image("b")])
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        let created = fly.fly.calls.filter { $0.operation == "Machines_create" }.count
+        #expect(second.stderr.contains("backup taken"), "\(second.stderr)")
+        let backup = try #require(fly.fly.allMachines.first { $0.name == "backup-before-v2" })
+        #expect(backup.config?._init?.cmd == ["backup"] && backup.config?.image == Self.image("b"))
+        #expect(backup.config?.env?.additionalProperties["BACKUP_S3_BUCKET"] == "all-pet-plus-backups")
+        #expect(backup.config?.env?.additionalProperties["BACKUP_ENVIRONMENT"] == "fly-e2e")
+
+        fly.fly.exits(whenRunning: "backup", code: 1)
+        let third = try await fly.orchestrate(["apply", "--image", Self.image("c")])
+        #expect(third.status == 3, "\(third.stdout)\(third.stderr)")
+        #expect(third.stderr.contains("the backup before it failed") && third.stderr.contains("exited with code 1"), "\(third.stderr)")
+        #expect(!fly.fly.allMachines.contains { $0.name == "release-v3" }, "the release command never ran")
+        #expect(fly.fly.calls.filter { $0.operation == "Machines_create" }.count == created + 1, "only the backup's machine was made")
+        #expect(fly.serving.allSatisfy { $0.config?.image == Self.image("b") })
+    }
+
     @Test func aMachineThatFailsToStartIsRolledBack() async throws {
         let fly = try await Harness("fails-to-start", deploy: "maxSurge: 0\n  maxUnavailable: 1")
         #expect(try await fly.orchestrate(["apply", "--image", Self.image("a")]).status == 0)

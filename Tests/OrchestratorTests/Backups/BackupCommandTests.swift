@@ -1,0 +1,119 @@
+import Backups
+import Foundation
+import TestSupport
+import Testing
+
+/// `backup`, `backups`, `restore` and the backup before a release, on the local target with its
+/// own PostgreSQL and a bucket in moto.
+@Suite(.serialized) struct BackupCommandTests {
+    let s3: LocalS3
+
+    init() throws {
+        s3 = try LocalS3.shared.get()
+    }
+
+    func deployment(bucket: String, endpoint: String? = nil, beforeRelease: Bool) throws -> LocalDeployment {
+        try s3.createBucket(bucket)
+        let deployment = try LocalDeployment(
+            replicas: 1, extra: Self.backups(endpoint: endpoint ?? s3.endpoint, bucket: bucket, beforeRelease: beforeRelease))
+        deployment.environment = ["BACKUP_S3_ACCESS_KEY_ID": s3.accessKeyID, "BACKUP_S3_SECRET_ACCESS_KEY": s3.secretAccessKey]
+        return deployment
+    }
+
+    static func backups(endpoint: String, bucket: String, beforeRelease: Bool) -> String {
+        """
+        secrets:
+          BACKUP_S3_ACCESS_KEY_ID: { minLength: 16 }
+          BACKUP_S3_SECRET_ACCESS_KEY: { minLength: 16 }
+        backups:
+          schedule: "0 2 * * *"
+          retention: 7d
+          storage: { endpoint: "\(endpoint)", bucket: \(bucket) }
+          beforeRelease: \(beforeRelease)
+        """
+    }
+
+    /// The environment's own database, as its secrets file names it.
+    func database(_ deployment: LocalDeployment) throws -> DatabaseURL {
+        let text = try String(contentsOfFile: deployment.stateDirectory + "/test/secrets.env", encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("DATABASE_URL=") })
+        return try DatabaseURL(String(line.dropFirst("DATABASE_URL=".count)))
+    }
+
+    func databases(_ live: DatabaseURL, tools: PostgresTools) async throws -> [String] {
+        try await tools.query(live, "SELECT datname FROM pg_database WHERE datname LIKE 'pet_backend%' ORDER BY 1").map { $0[0] }
+    }
+
+    @Test func backupListDrillRestoreAndReplace() async throws {
+        let deployment = try deployment(bucket: "local-commands", beforeRelease: false)
+        _ = try await deployment.firstApply()
+        let tools = try PostgresTools()
+        let live = try database(deployment)
+        _ = try await tools.query(
+            live,
+            "INSERT INTO saved_designs (id, user_id, name, document) SELECT gen_random_uuid(), 'user-' || (i % 7), 'Design ' || i, "
+                + "jsonb_build_object('n', i) FROM generate_series(1, 500) i")
+
+        let backup = try await deployment.orchestrate(["backup", "--json"])
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let manifest = try BackupManifest.decode(Data(backup.stdout.utf8))
+        #expect(manifest.tableRows["saved_designs"] == 500)
+        #expect(manifest.release == "v1")
+        #expect(!backup.stdout.contains(s3.secretAccessKey) && !backup.stderr.contains(s3.secretAccessKey))
+
+        let listed = try await deployment.orchestrate(["backups"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains(manifest.id) && listed.stdout.contains(String(manifest.sha256.prefix(12))), "\(listed.stdout)")
+
+        let drill = try await deployment.orchestrate(["restore", "--drill"])
+        #expect(drill.status == 0, "\(drill.stderr)")
+        #expect(drill.stdout.contains("rows match the backup") && drill.stdout.contains("saved_designs 500"), "\(drill.stdout)")
+        #expect(drill.stdout.contains("dropped"), "\(drill.stdout)")
+        #expect(try await databases(live, tools: tools) == ["pet_backend"], "a drill leaves no database behind")
+
+        let restored = try await deployment.orchestrate(["restore", "--from", manifest.id])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        let copies = try await databases(live, tools: tools).filter { $0.hasPrefix("pet_backend_restore_") }
+        #expect(copies.count == 1)
+        if let copy = copies.first {
+            #expect(try await tools.query(live.naming(copy), "SELECT count(*) FROM saved_designs") == [["500"]])
+        }
+
+        // The disaster: the data is gone from the live database.
+        _ = try await tools.query(live, "DELETE FROM saved_designs")
+        let unconfirmed = try await deployment.orchestrate(["restore", "--replace"])
+        #expect(unconfirmed.status == 1)
+        #expect(unconfirmed.stderr.contains("--confirm pet_backend"), "\(unconfirmed.stderr)")
+        #expect(try await tools.query(live, "SELECT count(*) FROM saved_designs") == [["0"]])
+
+        let replaced = try await deployment.orchestrate(["restore", "--replace", "--confirm", "pet_backend"])
+        #expect(replaced.status == 0, "\(replaced.stdout)\(replaced.stderr)")
+        #expect(try await tools.query(live, "SELECT count(*) FROM saved_designs") == [["500"]])
+        #expect(try await databases(live, tools: tools).contains { $0.hasPrefix("pet_backend_before_restore_") })
+        // The service reconnects to the swapped-in database by itself.
+        try await deployment.expectServing(release: 1, instances: 1)
+        _ = try await deployment.orchestrate(["down"])
+    }
+
+    @Test func aBackupBeforeTheReleaseThatFailsStopsTheMigration() async throws {
+        let deployment = try deployment(bucket: "before-release", beforeRelease: true)
+        _ = try await deployment.firstApply()
+        let second = try await deployment.orchestrate(["apply", "--binary", try deployment.newBuild("v2")])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect((second.stdout + second.stderr).contains("backing up the database before v2"), "\(second.stdout)\(second.stderr)")
+        let listed = try await deployment.orchestrate(["backups", "--json"])
+        #expect(listed.stdout.contains("\"reason\" : \"before v2\""), "\(listed.stdout)")
+
+        // The bucket unreachable: nothing is migrated, v2 keeps serving.
+        let specPath = deployment.root + "/environments/test.yaml"
+        let spec = try String(contentsOfFile: specPath, encoding: .utf8)
+        try Data(spec.replacingOccurrences(of: s3.endpoint, with: "http://127.0.0.1:\(LocalProcess.freePort())").utf8)
+            .write(to: URL(fileURLWithPath: specPath))
+        let third = try await deployment.orchestrate(["apply", "--binary", try deployment.newBuild("v3")])
+        #expect(third.status == 3, "\(third.stdout)\(third.stderr)")
+        #expect(third.stderr.contains("the backup before it failed"), "\(third.stderr)")
+        #expect(!(third.stdout + third.stderr).contains("release command:"), "the migration never ran: \(third.stdout)\(third.stderr)")
+        try await deployment.expectServing(release: 2, instances: 1)
+        _ = try await deployment.orchestrate(["down"])
+    }
+}
