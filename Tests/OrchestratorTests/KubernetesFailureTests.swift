@@ -41,6 +41,35 @@ import Testing
         #expect(try await cluster.podsEnvironment()["LOG_LEVEL"] == "info")
     }
 
+    /// staging's `backups.beforeRelease`: a Job made from the backup CronJob's template runs
+    /// before the migration; when it fails, nothing is migrated and nothing that serves changes.
+    @Test func aFailedBackupBeforeTheMigrationStopsTheRelease() async throws {
+        let cluster = try await Cluster("backupfirst")
+        defer { Task { await cluster.stop() } }
+        let jobs = "/apis/batch/v1/namespaces/\(cluster.namespace)/jobs"
+        #expect(try await cluster.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        #expect(try await cluster.list(jobs).allSatisfy { Field.string($0, "metadata", "name")?.hasSuffix("-backup") == false })
+
+        let second = try await cluster.orchestrate(["apply", "--image", Self.image("b")])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("backup taken"), "\(second.stderr)")
+        let backup = try #require(try await cluster.list(jobs).first { Field.string($0, "metadata", "name")?.hasSuffix("-backup") == true })
+        #expect(Field.map(backup, "spec")?["ttlSecondsAfterFinished"] as? Int == 86_400)
+        let container = (Field.map(backup, "spec", "template", "spec")?["containers"] as? [[String: Any]])?.first
+        #expect(container?["command"] as? [String] == ["pet-backend", "backup"])
+        #expect(container?["image"] as? String == Self.image("b"))
+        let plan = try await cluster.orchestrate(["plan", "--image", Self.image("b"), "--detailed-exitcode"])
+        #expect(plan.status == 0, "the backup Job is not the plan's to change or prune: \(plan.stdout)")
+
+        cluster.kubelet.jobs(running: "backup", .exit(code: 1, log: ["error: PUT in s3://all-pet-plus-backups answered 403 AccessDenied"]))
+        let failed = try await cluster.orchestrate(["apply", "--image", Self.image("c")])
+        #expect(failed.status == 3, "\(failed.stderr)")
+        #expect(failed.stderr.contains("the backup before the migration failed; nothing was migrated or changed"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("failed the backup: the Job failed"), "\(failed.stderr)")
+        #expect(!failed.stderr.contains("wait for the migrations"), "\(failed.stderr)")
+        #expect(try await cluster.history().live?.image == Self.image("b"))
+    }
+
     @Test func aCrashLoopingImageFailsFastShowingItsLogAndIsRolledBack() async throws {
         let cluster = try await Cluster("crashloop")
         defer { Task { await cluster.stop() } }
@@ -70,7 +99,7 @@ import Testing
 
         // The migration's image cannot be pulled: the apply fails at once (the release command
         // timeout is 5 minutes), naming the pod.
-        cluster.kubelet.jobs(Self.image("d"), .waiting(reason: "ImagePullBackOff", message: "Back-off pulling image"))
+        cluster.kubelet.jobs(running: "migrate", .waiting(reason: "ImagePullBackOff", message: "Back-off pulling image"))
         let started = ContinuousClock.now
         let stuck = try await cluster.orchestrate(["apply", "--image", Self.image("d")])
         #expect(stuck.status == 3, "\(stuck.stderr)")
@@ -84,13 +113,13 @@ import Testing
                 != nil, "\(stuck.stderr)")
 
         // Pulled now, the migration itself fails: run again (not the old verdict), its log shown.
-        cluster.kubelet.jobs(Self.image("d"), .exit(code: 1, log: [#"error: relation "orders" already exists"#]))
+        cluster.kubelet.jobs(running: "migrate", .exit(code: 1, log: [#"error: relation "orders" already exists"#]))
         let failed = try await cluster.orchestrate(["apply", "--image", Self.image("d")])
         #expect(failed.status == 3, "\(failed.stderr)")
         #expect(failed.stderr.contains(#"| error: relation "orders" already exists"#), "\(failed.stderr)")
 
         // Fixed: the retry replaces the failed Job and runs it again.
-        cluster.kubelet.jobs(Self.image("d"), .exit(code: 0, log: ["migrated"]))
+        cluster.kubelet.jobs(running: "migrate", .exit(code: 0, log: ["migrated"]))
         let fixed = try await cluster.orchestrate(["apply", "--image", Self.image("d")])
         #expect(fixed.status == 0, "\(fixed.stderr)")
         #expect(fixed.stderr.contains("failed before"), "\(fixed.stderr)")

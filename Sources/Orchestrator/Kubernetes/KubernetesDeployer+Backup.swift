@@ -15,7 +15,7 @@ extension KubernetesDeployer {
         progress.step("apply \(job.label) and wait for the backup before the migrations (backups.beforeRelease)")
         try await client.apply(job, force: forceConflicts)
         do {
-            try await waitForJob(job.name, done: "backup taken")
+            try await waitForJob(job.name, task: "the backup", done: "backup taken")
         } catch let failure as RolloutFailure {
             throw DeployFailure(
                 kind: .rolledBack, message: "the backup before the migration failed; nothing was migrated or changed\n\(failure)")

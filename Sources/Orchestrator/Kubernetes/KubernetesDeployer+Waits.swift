@@ -30,7 +30,8 @@ extension KubernetesDeployer {
         }
     }
 
-    func waitForJob(_ name: String, done: String = "migrations complete") async throws {
+    /// `task` names what the Job does in messages (`the migrations`, `the backup`).
+    func waitForJob(_ name: String, task: String = "the migrations", done: String = "migrations complete") async throws {
         let deadline = ContinuousClock.now + .seconds(spec.deploy.releaseCommandTimeout.seconds) + Self.controllerGrace
         var verdict = Readiness.waiting("not seen yet")
         while ContinuousClock.now < deadline {
@@ -46,18 +47,19 @@ extension KubernetesDeployer {
                 progress.step(done)
                 return
             case .failed(let why):
-                throw try await jobFailure(name, reason: "the Job failed (\(why))")
+                throw try await jobFailure(name, task: task, reason: "the Job failed (\(why))")
             case .waiting:
                 let pods = try await client.list(podsPath, labelSelector: "batch.kubernetes.io/job-name=\(name)", label: "pods")
                 for pod in pods {
                     if case .failed(let why) = KubernetesReadiness.pod(pod, runsToCompletion: true) {
-                        throw try await abandon(name, failure: try await jobFailure(name, reason: why, pod: pod))
+                        throw try await abandon(name, failure: try await jobFailure(name, task: task, reason: why, pod: pod))
                     }
                 }
             }
         }
         throw try await abandon(
-            name, failure: try await jobFailure(name, reason: "the Job did not finish within \(spec.deploy.releaseCommandTimeout)"))
+            name,
+            failure: try await jobFailure(name, task: task, reason: "the Job did not finish within \(spec.deploy.releaseCommandTimeout)"))
     }
 
     /// A Job that will not finish by itself (a pod that cannot start, past its time) is deleted
@@ -67,7 +69,7 @@ extension KubernetesDeployer {
         return failure
     }
 
-    private func jobFailure(_ name: String, reason: String, pod: [String: Any]? = nil) async throws -> RolloutFailure {
+    private func jobFailure(_ name: String, task: String, reason: String, pod: [String: Any]? = nil) async throws -> RolloutFailure {
         var chosen = pod
         if chosen == nil {
             let pods = try await client.list(podsPath, labelSelector: "batch.kubernetes.io/job-name=\(name)", label: "pods")
@@ -76,10 +78,10 @@ extension KubernetesDeployer {
             }
         }
         guard let podName = chosen.flatMap({ Field.string($0, "metadata", "name") }) else {
-            return RolloutFailure(instance: "Job/\(name)", check: "the migrations", reason: reason + "; it started no pod", logLines: [])
+            return RolloutFailure(instance: "Job/\(name)", check: task, reason: reason + "; it started no pod", logLines: [])
         }
         return RolloutFailure(
-            instance: "Job/\(name) (pod \(podName))", check: "the migrations", reason: reason,
+            instance: "Job/\(name) (pod \(podName))", check: task, reason: reason,
             logLines: await client.logTail(namespace: namespace, pod: podName))
     }
 

@@ -125,6 +125,7 @@ final class EnvtestCluster: Sendable {
     func seedSecret(leavingOut missing: [String] = []) async throws {
         let keys = [
             "DATABASE_URL", "REDIS_URL", "JWT_SECRET", "REFRESH_TOKEN_SECRET", "SESSION_SECRET", "ENCRYPTION_KEY", "CLERK_SECRET_KEY",
+            "BACKUP_S3_ACCESS_KEY_ID", "BACKUP_S3_SECRET_ACCESS_KEY",
         ]
         let data = Dictionary(uniqueKeysWithValues: keys.filter { !missing.contains($0) }.map { ($0, "c2VjcmV0") })
         _ = try await admin.send(.DELETE, "/api/v1/namespaces/\(namespace)/secrets/pet-backend-secrets")

@@ -78,6 +78,12 @@ final class KubeletStandIn: Sendable {
         state.withLock { $0.jobs[image] = behavior }
     }
 
+    /// How a Job's pods whose command ends in `argument` (`migrate`, `backup`) behave, whatever
+    /// their image; this comes before the image's behaviour.
+    func jobs(running argument: String, _ behavior: PodBehavior) {
+        state.withLock { $0.jobs["command:" + argument] = behavior }
+    }
+
     static func registerNode(_ client: KubernetesClient) async throws {
         let node: [String: Any] = ["apiVersion": "v1", "kind": "Node", "metadata": ["name": nodeName]]
         let created = try await client.send(.POST, "/api/v1/nodes", body: json(node), contentType: "application/json")
@@ -131,7 +137,9 @@ final class KubeletStandIn: Sendable {
         let image = containers.first?["image"] as? String ?? ""
         let (behavior, index) = state.withLock { state -> (PodBehavior, Int) in
             state.nextAddress += 1
-            let chosen = isJob ? state.jobs[image] ?? .exit(code: 0, log: ["migrations: up to date"]) : state.serving[image] ?? .serve
+            let command = (containers.first?["command"] as? [String])?.last.map { state.jobs["command:" + $0] } ?? nil
+            let chosen =
+                isJob ? command ?? state.jobs[image] ?? .exit(code: 0, log: ["migrations: up to date"]) : state.serving[image] ?? .serve
             return (chosen, state.nextAddress)
         }
         let time = Self.now()

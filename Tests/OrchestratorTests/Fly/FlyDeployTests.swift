@@ -93,7 +93,7 @@ import Testing
         let fly = try await Harness("release-command")
         #expect(try await fly.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
         let before = fly.serving.map { "\($0.id ?? "")@\($0.instance_id ?? "")" }
-        fly.fly.behave(String(repeating: "c", count: 64), .exits(code: 3))
+        fly.fly.exits(whenRunning: "migrate", code: 3)
         let failed = try await fly.orchestrate(["apply", "--image", Self.image("c")])
         #expect(failed.status == 3, "\(failed.stdout)\(failed.stderr)")
         #expect(failed.stderr.contains("exited with code 3"), "\(failed.stderr)")
