@@ -413,6 +413,16 @@ import Testing
         #expect(error.message == "`0 0 2 * * *` has 6 fields; a schedule has 5 (minute hour day-of-month month day-of-week)")
     }
 
+    @Test func flySchedulesAreHourlyDailyWeeklyOrMonthly() {
+        #expect(FlySchedule.from(cron: "0 2 * * *") == "daily")
+        #expect(FlySchedule.from(cron: "15 * * * *") == "hourly")
+        #expect(FlySchedule.from(cron: "0 3 * * 0") == "weekly")
+        #expect(FlySchedule.from(cron: "0 3 1 * *") == "monthly")
+        #expect(FlySchedule.from(cron: "*/5 * * * *") == nil)
+        #expect(FlySchedule.from(cron: "0 2 * * 1-5") == nil)
+        #expect(FlySchedule.from(cron: "0 2 1 6 *") == nil)
+    }
+
     @Test func backupsNeedABucket() throws {
         let error = try #require(single(SpecFixtures.errors("extends: base\nbackups: { schedule: \"0 2 * * *\", retention: 7d }\n")))
         #expect(error.location == .at(file, 2, 10))

@@ -161,6 +161,12 @@ enum SpecChecks {
 
     static func checkFly(_ spec: EnvironmentSpec, log: DiagnosticLog) {
         guard let fly = spec.targets.fly else { return }
+        if let backups = spec.backups, FlySchedule.from(cron: backups.schedule) == nil {
+            log.error(
+                "Fly starts scheduled machines hourly, daily, weekly or monthly; the backup schedule `\(backups.schedule)` is none of these",
+                at: spec.locations["backups.schedule"], path: "backups.schedule",
+                fix: "use a daily form such as \"0 2 * * *\" (Fly picks the time of day), or run the backup from CI")
+        }
         if spec.deploy.strategy == .rolling, spec.deploy.maxUnavailable.resolved(forTotal: spec.scaling.replicas.max, roundUp: false) == 0 {
             log.error(
                 "Fly's rolling deploy updates machines in place, so maxUnavailable \(spec.deploy.maxUnavailable) would never update one",

@@ -79,7 +79,9 @@ struct FlyDeployTarget: DeployTarget {
     func apply(_ plan: Plan, gates: ReleaseGates) async throws -> TargetReport {
         try await translatingErrors {
             try await checkRegions()
-            return try await commands.apply(plan, gates: gates)
+            let report = try await commands.apply(plan, gates: gates)
+            try await platform.ensureBackupSchedule(progress: Progress.reporter())
+            return report
         }
     }
 
@@ -97,7 +99,11 @@ struct FlyDeployTarget: DeployTarget {
     }
 
     func rollback(to release: String?) async throws -> TargetReport {
-        try await translatingErrors { try await commands.rollback(to: release) }
+        try await translatingErrors {
+            let report = try await commands.rollback(to: release)
+            try await platform.ensureBackupSchedule(progress: Progress.reporter())
+            return report
+        }
     }
 
     func releases() async throws -> TargetReport {

@@ -45,6 +45,21 @@ enum FlyMachineConfig {
     /// The one-off machine that runs the release command: the release's image and environment,
     /// the command as arguments to the image's entrypoint, never restarted, destroyed when done.
     static let backupCommand = ["pet-backend", "backup"]
+    static let backupGroup = "backup"
+    static let scheduledBackupName = "backup-schedule"
+
+    /// The scheduled backup: the backup's one-off shape, kept (not destroyed) and started by Fly on
+    /// its schedule; the process exits and the machine stops until the next time.
+    static func scheduledBackup(_ configuration: ReleaseConfiguration, spec: EnvironmentSpec, backups: BackupSpec, release: Int)
+        -> MachineConfig?
+    {
+        guard let schedule = FlySchedule.from(cron: backups.schedule) else { return nil }
+        var config = backup(configuration, spec: spec, backups: backups, environment: spec.name, release: release)
+        config.env?.additionalProperties["RELEASE_COMMAND"] = nil
+        config.auto_destroy = false
+        config.schedule = schedule
+        return config
+    }
 
     /// The backup's one-off machine: the release command's shape, with the backup's settings.
     static func backup(_ configuration: ReleaseConfiguration, spec: EnvironmentSpec, backups: BackupSpec, environment: String, release: Int)
@@ -52,7 +67,7 @@ enum FlyMachineConfig {
     {
         let extra = Dictionary(BackupJobEnvironment.settings(spec, backups: backups).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
         return releaseCommand(
-            configuration, command: backupCommand, environment: environment, release: release, extra: extra, processGroup: "backup")
+            configuration, command: backupCommand, environment: environment, release: release, extra: extra, processGroup: backupGroup)
     }
 
     static func releaseCommand(

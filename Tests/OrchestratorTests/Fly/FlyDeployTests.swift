@@ -89,6 +89,30 @@ import Testing
         #expect(machines.allSatisfy { $0.config?.image == Self.image("a") })
     }
 
+    /// staging backs up daily at 02:00: on Fly, one machine that Fly starts daily runs
+    /// `pet-backend backup` with the current release's image, sent through the server generated
+    /// from the Machines document (which refuses a body that does not match it).
+    @Test func theScheduledBackupFollowsTheCurrentRelease() async throws {
+        let fly = try await Harness("backup-schedule")
+        #expect(try await fly.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
+        let first = try #require(fly.fly.allMachines.first { $0.name == "backup-schedule" })
+        #expect(first.config?.schedule == "daily")
+        #expect(first.config?._init?.cmd == ["backup"] && first.config?.image == Self.image("a"))
+        #expect(first.config?.auto_destroy == false && first.state == "stopped")
+        #expect(first.config?.env?.additionalProperties["BACKUP_RETENTION_DAYS"] == "7")
+        #expect(!fly.serving.contains { $0.id == first.id }, "it is not a serving machine")
+
+        #expect(try await fly.orchestrate(["apply", "--image", Self.image("b")]).status == 0)
+        let schedules = fly.fly.allMachines.filter { $0.name == "backup-schedule" && $0.state != "destroyed" }
+        #expect(schedules.count == 1 && schedules.first?.id == first.id)
+        #expect(schedules.first?.config?.image == Self.image("b"))
+        let plan = try await fly.orchestrate(["plan", "--image", Self.image("b"), "--detailed-exitcode"])
+        #expect(plan.status == 0, "\(plan.stdout)")
+        let updates = fly.fly.calls.filter { $0.operation == "Machines_update" && $0.machine == first.id }.count
+        #expect(try await fly.orchestrate(["apply", "--image", Self.image("b")]).status == 0)
+        #expect(fly.fly.calls.filter { $0.operation == "Machines_update" && $0.machine == first.id }.count == updates, "left alone")
+    }
+
     @Test func aFailingReleaseCommandStopsTheDeployBeforeAnyMachineChanges() async throws {
         let fly = try await Harness("release-command")
         #expect(try await fly.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
