@@ -32,23 +32,29 @@ struct DatabaseAdmin: Sendable {
     }
 
     /// Puts `restored` in the place of `live`, keeping the old one as `keptAs`: new connections to
-    /// the live one are refused first, the open ones ended, then both are renamed.
+    /// the live one are refused, the open ones ended, and both renames happen in one transaction,
+    /// so the live name always names a whole database. A failure lets connections in again.
     func swap(live: String, restored: String, keptAs: String, on server: DatabaseURL) async throws {
         for name in [live, restored, keptAs] { try Self.checkName(name) }
         _ = try await tools.query(server, "ALTER DATABASE \"\(live)\" WITH ALLOW_CONNECTIONS false")
-        var attempt = 0
-        while true {
-            _ = try await tools.query(
-                server, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(live)' AND pid <> pg_backend_pid()")
-            do {
-                _ = try await tools.query(server, "ALTER DATABASE \"\(live)\" RENAME TO \"\(keptAs)\"")
-                break
-            } catch let error as BackupError where error.message.contains("being accessed by other users") && attempt < 50 {
-                attempt += 1
-                try await Task.sleep(for: .milliseconds(100))
+        do {
+            var attempt = 0
+            while true {
+                _ = try await tools.query(
+                    server, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(live)' AND pid <> pg_backend_pid()")
+                do {
+                    _ = try await tools.query(
+                        server, "ALTER DATABASE \"\(live)\" RENAME TO \"\(keptAs)\"; ALTER DATABASE \"\(restored)\" RENAME TO \"\(live)\"")
+                    break
+                } catch let error as BackupError where error.message.contains("being accessed by other users") && attempt < 50 {
+                    attempt += 1
+                    try await Task.sleep(for: .milliseconds(100))
+                }
             }
+        } catch {
+            _ = try? await tools.query(server, "ALTER DATABASE \"\(live)\" WITH ALLOW_CONNECTIONS true")
+            throw error
         }
-        _ = try await tools.query(server, "ALTER DATABASE \"\(restored)\" RENAME TO \"\(live)\"")
         _ = try await tools.query(server, "ALTER DATABASE \"\(keptAs)\" WITH ALLOW_CONNECTIONS true")
     }
 }
