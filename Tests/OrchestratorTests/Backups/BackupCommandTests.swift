@@ -95,6 +95,70 @@ import Testing
         _ = try await deployment.orchestrate(["down"])
     }
 
+    /// `kill -9` of `orchestrate backup` at points from the snapshot to the manifest: whatever
+    /// lists as a backup is whole (its checksum holds), what does not finish never lists, and the
+    /// next backup and its restore go through.
+    @Test func aBackupKilledAnywhereLeavesNoBrokenBackup() async throws {
+        try s3.createBucket("killed")
+        let base = try String(contentsOfFile: CommandRunner.repositoryRoot + "/environments/base.yaml", encoding: .utf8)
+        let project = try ScratchProject(environments: [
+            "base.yaml": base, "test.yaml": "extends: base\n" + Self.backups(endpoint: s3.endpoint, bucket: "killed", beforeRelease: false),
+        ])
+        let tools = try PostgresTools()
+        let admin = try DatabaseURL(try LocalPostgres.shared.get().url())
+        _ = try await tools.query(admin, "DROP DATABASE IF EXISTS killed_source WITH (FORCE)")
+        _ = try await tools.query(admin, "CREATE DATABASE killed_source")
+        let source = admin.naming("killed_source")
+        _ = try await tools.query(
+            source,
+            "CREATE TABLE saved_designs (id uuid PRIMARY KEY, name text, document jsonb); "
+                + "INSERT INTO saved_designs SELECT md5(i::text)::uuid, 'Design ' || i || repeat('x', 200), "
+                + "jsonb_build_object('n', i, 'c', md5(i::text)) FROM generate_series(1, 300000) i")
+        let environment = ["BACKUP_S3_ACCESS_KEY_ID": s3.accessKeyID, "BACKUP_S3_SECRET_ACCESS_KEY": s3.secretAccessKey]
+        // Kill points spread over a whole run, the most near its end, where the uploads are.
+        let started = ContinuousClock.now
+        let whole = try await CommandRunner.run(
+            ["backup", "test", "--database-url", source.withoutPassword], in: project.path, environment: environment)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let length = ContinuousClock.now - started
+        for fraction in [0.2, 0.5, 0.8, 0.9, 0.95, 0.98, 1.0, 1.03] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CommandRunner.executable)
+            process.arguments = ["backup", "test", "--database-url", source.withoutPassword]
+            process.currentDirectoryURL = URL(fileURLWithPath: project.path)
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: length * fraction)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let location = BucketLocation(endpoint: try #require(URL(string: s3.endpoint)), bucket: "killed", region: "us-east-1")
+        let catalog = BackupCatalog(
+            store: ObjectStore(
+                location: location, credentials: S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey)),
+            prefix: "pet-backend", environment: "test")
+        let runner = BackupRunner(catalog: catalog, tools: tools)
+        let listing = try await catalog.list()
+        #expect(listing.backups.count < 9, "the kills came before the manifests of some backups")
+        print("killed backups: \(listing.backups.count) complete, \(listing.incomplete.count) incomplete uploads")
+        for backup in listing.backups {
+            let path = try await runner.fetch(backup)
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        let after = try await CommandRunner.run(
+            ["backup", "test", "--database-url", source.withoutPassword, "--json"], in: project.path, environment: environment)
+        #expect(after.status == 0, "\(after.stderr)")
+        let manifest = try BackupManifest.decode(Data(after.stdout.utf8))
+        _ = try await tools.query(admin, "DROP DATABASE IF EXISTS killed_target WITH (FORCE)")
+        let restored = try await CommandRunner.run(
+            ["restore", "test", "--from", manifest.id, "--into", admin.naming("killed_target").withoutPassword], in: project.path,
+            environment: environment)
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(try await tools.query(admin.naming("killed_target"), "SELECT count(*) FROM saved_designs") == [["300000"]])
+    }
+
     @Test func aBackupBeforeTheReleaseThatFailsStopsTheMigration() async throws {
         let deployment = try deployment(bucket: "before-release", beforeRelease: true)
         _ = try await deployment.firstApply()
