@@ -95,6 +95,43 @@ import Testing
         _ = try await deployment.orchestrate(["down"])
     }
 
+    /// What the CronJob and the Fly schedule run: `pet-backend backup`, set up only by its
+    /// environment, as the rendered objects set it.
+    @Test func theScheduledBackupRunsFromItsEnvironment() async throws {
+        try s3.createBucket("scheduled")
+        let tools = try PostgresTools()
+        let admin = try DatabaseURL(try LocalPostgres.shared.get().url())
+        _ = try await tools.query(admin, "DROP DATABASE IF EXISTS scheduled_source WITH (FORCE)")
+        _ = try await tools.query(admin, "CREATE DATABASE scheduled_source")
+        let source = admin.naming("scheduled_source")
+        _ = try await tools.query(
+            source, "CREATE TABLE saved_designs (id int PRIMARY KEY); INSERT INTO saved_designs SELECT generate_series(1, 42)")
+        let backend = URL(fileURLWithPath: CommandRunner.executable).deletingLastPathComponent().appendingPathComponent("pet-backend").path
+        var environment = [
+            "BACKUP_S3_ENDPOINT": s3.endpoint, "BACKUP_S3_BUCKET": "scheduled", "BACKUP_S3_PREFIX": "pet-backend",
+            "BACKUP_S3_REGION": "us-east-1", "BACKUP_ENVIRONMENT": "prod", "BACKUP_RETENTION_DAYS": "30",
+            "BACKUP_S3_ACCESS_KEY_ID": s3.accessKeyID, "BACKUP_S3_SECRET_ACCESS_KEY": s3.secretAccessKey,
+            "DATABASE_URL": source.withoutPassword, "BUILD_VERSION": "sha256:0123456789abcdef",
+        ]
+        let ran = try await LocalProcessRun.run(backend, ["backup"], environment: environment)
+        #expect(ran.status == 0, "\(ran.output)")
+        #expect(ran.output.contains("42 rows in 1 tables"), "\(ran.output)")
+        #expect(!ran.output.contains(s3.secretAccessKey))
+        let location = BucketLocation(endpoint: try #require(URL(string: s3.endpoint)), bucket: "scheduled", region: "us-east-1")
+        let catalog = BackupCatalog(
+            store: ObjectStore(
+                location: location, credentials: S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey)),
+            prefix: "pet-backend", environment: "prod")
+        let backup = try #require(try await catalog.list().backups.first)
+        #expect(backup.reason == "scheduled" && backup.release == "sha256:0123456789ab")
+
+        environment["BACKUP_S3_BUCKET"] = nil
+        let refused = try await LocalProcessRun.run(backend, ["backup"], environment: environment)
+        #expect(refused.status == 1)
+        #expect(refused.output.contains("the backup is missing BACKUP_S3_BUCKET"), "\(refused.output)")
+        #expect(!refused.output.contains(s3.secretAccessKey))
+    }
+
     /// `kill -9` of `orchestrate backup` at points from the snapshot to the manifest: whatever
     /// lists as a backup is whole (its checksum holds), what does not finish never lists, and the
     /// next backup and its restore go through.
@@ -179,5 +216,23 @@ import Testing
         #expect(!(third.stdout + third.stderr).contains("release command:"), "the migration never ran: \(third.stdout)\(third.stderr)")
         try await deployment.expectServing(release: 2, instances: 1)
         _ = try await deployment.orchestrate(["down"])
+    }
+}
+
+/// Runs a program to its end with only the given environment (and PATH), output and errors together.
+enum LocalProcessRun {
+    static func run(_ program: String, _ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String)
+    {
+        let process = Process()
+        let pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { first, _ in first }
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = try await Task.detached { pipe.fileHandleForReading.readDataToEndOfFile() }.value
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
