@@ -39,18 +39,10 @@ public struct BackupManifest: Codable, Sendable, Equatable {
 
     /// `20261203T020000Z-v41`: sorts by time, says which release it holds.
     public static func makeID(at date: Date, release: String?) -> String {
-        let time = timestamp(date)
+        let time = S3Signature.timestamp(date)
         guard let release, !release.isEmpty else { return time }
         let safe = String(release.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }.prefix(40))
         return "\(time)-\(safe)"
-    }
-
-    static func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date)
     }
 
     public func encoded() throws -> Data {

@@ -33,6 +33,13 @@ import Testing
         """
     }
 
+    func catalog(bucket: String, environment: String) throws -> BackupCatalog {
+        let location = BucketLocation(endpoint: try #require(URL(string: s3.endpoint)), bucket: bucket, region: "us-east-1")
+        let credentials = S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey)
+        return BackupCatalog(
+            store: ObjectStore(location: location, credentials: credentials), prefix: "pet-backend", environment: environment)
+    }
+
     /// The environment's own database, as its secrets file names it.
     func database(_ deployment: LocalDeployment) throws -> DatabaseURL {
         let text = try String(contentsOfFile: deployment.stateDirectory + "/test/secrets.env", encoding: .utf8)
@@ -117,11 +124,7 @@ import Testing
         #expect(ran.status == 0, "\(ran.output)")
         #expect(ran.output.contains("42 rows in 1 tables"), "\(ran.output)")
         #expect(!ran.output.contains(s3.secretAccessKey))
-        let location = BucketLocation(endpoint: try #require(URL(string: s3.endpoint)), bucket: "scheduled", region: "us-east-1")
-        let catalog = BackupCatalog(
-            store: ObjectStore(
-                location: location, credentials: S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey)),
-            prefix: "pet-backend", environment: "prod")
+        let catalog = try catalog(bucket: "scheduled", environment: "prod")
         let backup = try #require(try await catalog.list().backups.first)
         #expect(backup.reason == "scheduled" && backup.release == "sha256:0123456789ab")
 
@@ -171,11 +174,7 @@ import Testing
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        let location = BucketLocation(endpoint: try #require(URL(string: s3.endpoint)), bucket: "killed", region: "us-east-1")
-        let catalog = BackupCatalog(
-            store: ObjectStore(
-                location: location, credentials: S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey)),
-            prefix: "pet-backend", environment: "test")
+        let catalog = try catalog(bucket: "killed", environment: "test")
         let runner = BackupRunner(catalog: catalog, tools: tools)
         let listing = try await catalog.list()
         #expect(listing.backups.count < 9, "the kills came before the manifests of some backups")
