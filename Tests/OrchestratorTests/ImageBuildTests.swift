@@ -59,6 +59,17 @@ import Testing
         #expect(FileManager.default.isExecutableFile(atPath: bundle + "/rootfs/usr/local/bin/pet-backend"))
         #expect(FileManager.default.fileExists(atPath: bundle + "/rootfs/etc/ssl/certs/ca-certificates.crt"))
         #expect(FileManager.default.fileExists(atPath: bundle + "/rootfs/usr/share/zoneinfo/UTC"))
+        // `pet-backend backup` (the scheduled backup) needs pg_dump, pg_restore and psql with
+        // their libraries: pg_dump runs from the image's files alone.
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: bundle + "/rootfs/usr/lib/postgresql")) ?? []
+        let bin = try #require(versions.first.map { "/usr/lib/postgresql/\($0)/bin" }, "no PostgreSQL client tools in the image")
+        #expect(
+            ["pg_dump", "pg_restore", "psql"].allSatisfy {
+                FileManager.default.isExecutableFile(atPath: bundle + "/rootfs" + bin + "/" + $0)
+            })
+        if getuid() == 0 {
+            #expect(try await tool("chroot", [bundle + "/rootfs", bin + "/pg_dump", "--version"]).contains("pg_dump (PostgreSQL)"))
+        }
 
         try await expectImageAnswersHealth(bundle: bundle)
     }
