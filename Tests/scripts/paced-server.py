@@ -6,6 +6,7 @@
   GET /teapot     answers 418 at once
   POST /stall?ms=N   holds every /paced answer from now for N ms
   GET /forced     the fly-force-instance-id of every request that carried one, as JSON
+  GET /count      how many /paced requests have been answered
 
 It runs as a process of its own: an in-process server shared the test runner's threads with a
 hundred other tests and answered late for reasons of its own. Listens on 127.0.0.1:PORT (argv).
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, urlparse
 PORT, LATENCY = int(sys.argv[1]), int(sys.argv[2]) / 1000
 stall_end = 0.0
 forced = []
+answered = 0
 lock = threading.Lock()
 
 
@@ -47,11 +49,17 @@ class Handler(BaseHTTPRequestHandler):
                     break
                 time.sleep(wait)
             self.answer(200, b"ok")
+            global answered
+            with lock:
+                answered += 1
         elif path == "/slow":
             time.sleep(1)
             self.answer(200, b"late")
         elif path == "/teapot":
             self.answer(418, b"")
+        elif path == "/count":
+            with lock:
+                self.answer(200, str(answered).encode())
         elif path == "/forced":
             with lock:
                 self.answer(200, json.dumps(forced).encode())

@@ -40,10 +40,8 @@ import Testing
     /// it was due; the time from the write (what a closed-loop tool reports) barely shows it.
     @Test func aStallIsVisibleInOpenLoopLatencyAndHiddenInServiceTime() async throws {
         let server = try await PacedServer(latency: .milliseconds(5))
-        let stall = Task {
-            try await Task.sleep(for: .milliseconds(1500))
-            try await server.stall(for: .seconds(1))
-        }
+        // After 1.5 s of answers at 50/s, however late the run started.
+        let stall = Task { try await server.stall(for: .seconds(1), after: 75) }
         let open = try await LoadRun.run(plan(server, mode: .openLoop(rate: 50), seconds: 5, connections: 1))
         _ = try await stall.value
         #expect(open.failed == 0, "\(open.failures)")
@@ -51,10 +49,8 @@ import Testing
         #expect(milliseconds(open, 100) >= 900)
         #expect(milliseconds(open, 90, serviceTime: true) < 300, "service time p90 \(milliseconds(open, 90, serviceTime: true)) ms")
 
-        let closedStall = Task {
-            try await Task.sleep(for: .milliseconds(1500))
-            try await server.stall(for: .seconds(1))
-        }
+        // One connection on a 5-ms server answers at most 200/s: about a second in.
+        let closedStall = Task { try await server.stall(for: .seconds(1), after: 200) }
         let closed = try await LoadRun.run(plan(server, mode: .closedLoop(connections: 1), seconds: 5))
         _ = try await closedStall.value
         // The closed loop waits with the server: one slow sample among hundreds.

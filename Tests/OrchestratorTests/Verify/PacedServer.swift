@@ -36,6 +36,22 @@ final class PacedServer: @unchecked Sendable {
         _ = try await HTTPClient.shared.execute(request, timeout: .seconds(10)).body.collect(upTo: 1024)
     }
 
+    /// Holds every `/paced` answer for `duration` once `count` more have been answered: the stall
+    /// falls inside a run's measured time however late a busy machine starts it.
+    func stall(for duration: Duration, after count: Int) async throws {
+        let start = try await answered()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await answered() < start + count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await stall(for: duration)
+    }
+
+    func answered() async throws -> Int {
+        let answer = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/count"), timeout: .seconds(10))
+        return Int(String(buffer: try await answer.body.collect(upTo: 64))) ?? 0
+    }
+
     /// The `fly-force-instance-id` of every request that carried one, as Fly's proxy would route it.
     func forcedInstances() async throws -> [String] {
         let answer = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/forced"), timeout: .seconds(10))
