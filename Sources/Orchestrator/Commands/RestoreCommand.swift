@@ -78,6 +78,11 @@ struct RestorePlan: Sendable {
             if let into, into.database == live.database, into.withoutPassword == live.withoutPassword {
                 throw DeployFailure(kind: .invalid, message: "--into names the live database itself; a restore never writes over it")
             }
+            // The swap renames databases, which only works within one server.
+            if let into, into.naming("postgres").withoutPassword != live.naming("postgres").withoutPassword {
+                throw DeployFailure(
+                    kind: .invalid, message: "--replace restores beside the live database, on its server; --into names another server")
+            }
             guard confirm == live.database else {
                 throw DeployFailure(
                     kind: .invalid,
