@@ -8,12 +8,17 @@ import Testing
 @Suite(.serialized) struct BackupCommandTests {
     let s3: LocalS3
 
-    init() throws {
-        s3 = try LocalS3.shared.get()
+    init() async throws {
+        s3 = try await OffPool.run { try LocalS3.shared.get() }
     }
 
-    func deployment(bucket: String, endpoint: String? = nil, beforeRelease: Bool) throws -> LocalDeployment {
-        try s3.createBucket(bucket)
+    func createBucket(_ name: String) async throws {
+        let s3 = s3
+        try await OffPool.run { try s3.createBucket(name) }
+    }
+
+    func deployment(bucket: String, endpoint: String? = nil, beforeRelease: Bool) async throws -> LocalDeployment {
+        try await createBucket(bucket)
         let deployment = try LocalDeployment(
             replicas: 1, extra: Self.backups(endpoint: endpoint ?? s3.endpoint, bucket: bucket, beforeRelease: beforeRelease))
         deployment.environment = ["BACKUP_S3_ACCESS_KEY_ID": s3.accessKeyID, "BACKUP_S3_SECRET_ACCESS_KEY": s3.secretAccessKey]
@@ -52,7 +57,7 @@ import Testing
     }
 
     @Test func backupListDrillRestoreAndReplace() async throws {
-        let deployment = try deployment(bucket: "local-commands", beforeRelease: false)
+        let deployment = try await deployment(bucket: "local-commands", beforeRelease: false)
         _ = try await deployment.firstApply()
         let tools = try PostgresTools()
         let live = try database(deployment)
@@ -105,9 +110,9 @@ import Testing
     /// What the CronJob and the Fly schedule run: `pet-backend backup`, set up only by its
     /// environment, as the rendered objects set it.
     @Test func theScheduledBackupRunsFromItsEnvironment() async throws {
-        try s3.createBucket("scheduled")
+        try await createBucket("scheduled")
         let tools = try PostgresTools()
-        let admin = try DatabaseURL(try LocalPostgres.shared.get().url())
+        let admin = try DatabaseURL(try await OffPool.run { try LocalPostgres.shared.get() }.url())
         _ = try await tools.query(admin, "DROP DATABASE IF EXISTS scheduled_source WITH (FORCE)")
         _ = try await tools.query(admin, "CREATE DATABASE scheduled_source")
         let source = admin.naming("scheduled_source")
@@ -139,13 +144,13 @@ import Testing
     /// lists as a backup is whole (its checksum holds), what does not finish never lists, and the
     /// next backup and its restore go through.
     @Test func aBackupKilledAnywhereLeavesNoBrokenBackup() async throws {
-        try s3.createBucket("killed")
+        try await createBucket("killed")
         let base = try String(contentsOfFile: CommandRunner.repositoryRoot + "/environments/base.yaml", encoding: .utf8)
         let project = try ScratchProject(environments: [
             "base.yaml": base, "test.yaml": "extends: base\n" + Self.backups(endpoint: s3.endpoint, bucket: "killed", beforeRelease: false),
         ])
         let tools = try PostgresTools()
-        let admin = try DatabaseURL(try LocalPostgres.shared.get().url())
+        let admin = try DatabaseURL(try await OffPool.run { try LocalPostgres.shared.get() }.url())
         _ = try await tools.query(admin, "DROP DATABASE IF EXISTS killed_source WITH (FORCE)")
         _ = try await tools.query(admin, "CREATE DATABASE killed_source")
         let source = admin.naming("killed_source")
@@ -196,7 +201,7 @@ import Testing
     }
 
     @Test func aBackupBeforeTheReleaseThatFailsStopsTheMigration() async throws {
-        let deployment = try deployment(bucket: "before-release", beforeRelease: true)
+        let deployment = try await deployment(bucket: "before-release", beforeRelease: true)
         _ = try await deployment.firstApply()
         let second = try await deployment.orchestrate(["apply", "--binary", try deployment.newBuild("v2")])
         #expect(second.status == 0, "\(second.stderr)")
@@ -230,8 +235,11 @@ enum LocalProcessRun {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        let data = try await Task.detached { pipe.fileHandleForReading.readDataToEndOfFile() }.value
-        process.waitUntilExit()
+        let data = try await OffPool.run {
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return data
+        }
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

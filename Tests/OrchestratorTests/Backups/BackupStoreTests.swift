@@ -9,14 +9,15 @@ import Testing
     let s3: LocalS3
     let tools: PostgresTools
 
-    init() throws {
-        postgres = try LocalPostgres.shared.get()
-        s3 = try LocalS3.shared.get()
+    init() async throws {
+        postgres = try await OffPool.run { try LocalPostgres.shared.get() }
+        s3 = try await OffPool.run { try LocalS3.shared.get() }
         tools = try PostgresTools()
     }
 
-    func catalog(_ environment: String, bucket: String) throws -> BackupCatalog {
-        try? s3.createBucket(bucket)
+    func catalog(_ environment: String, bucket: String) async throws -> BackupCatalog {
+        let s3 = s3
+        try? await OffPool.run { try s3.createBucket(bucket) }
         let location = BucketLocation(endpoint: try #require(URL(string: s3.endpoint)), bucket: bucket, region: "us-east-1")
         let store = ObjectStore(
             location: location, credentials: S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey))
@@ -60,7 +61,7 @@ import Testing
 
     @Test func aBackupRestoresRowByRow() async throws {
         let source = try await sourceDatabase("backup_source", rows: 3_000)
-        let catalog = try catalog("roundtrip", bucket: "roundtrip")
+        let catalog = try await catalog("roundtrip", bucket: "roundtrip")
         let runner = BackupRunner(catalog: catalog, tools: tools)
         let manifest = try await runner.take(source, release: "v7", reason: "manual")
         #expect(manifest.tableRows == ["saved_designs": 3_000, "schema_migrations": 2, "audit_log": 10])
@@ -84,7 +85,7 @@ import Testing
     }
 
     @Test func aDumpWithoutItsManifestIsNotABackup() async throws {
-        let catalog = try catalog("partial", bucket: "partial")
+        let catalog = try await catalog("partial", bucket: "partial")
         let file = NSTemporaryDirectory() + "partial-\(UUID().uuidString).dump"
         try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -99,7 +100,7 @@ import Testing
 
     @Test func aDamagedDumpIsRefusedByItsChecksum() async throws {
         let source = try await sourceDatabase("backup_damaged", rows: 200)
-        let catalog = try catalog("damaged", bucket: "damaged")
+        let catalog = try await catalog("damaged", bucket: "damaged")
         let runner = BackupRunner(catalog: catalog, tools: tools)
         let manifest = try await runner.take(source, release: "v1", reason: "manual")
         // Same size, other bytes: only the checksum can tell.
@@ -113,7 +114,7 @@ import Testing
     }
 
     @Test func retentionDeletesOnlyWhatIsOld() async throws {
-        let catalog = try catalog("retention", bucket: "retention")
+        let catalog = try await catalog("retention", bucket: "retention")
         let now = Date()
         let file = NSTemporaryDirectory() + "retention-\(UUID().uuidString).dump"
         let bytes = Data("dump".utf8)
@@ -139,7 +140,7 @@ import Testing
 
     @Test func aRestoreNeverWritesOverTables() async throws {
         let source = try await sourceDatabase("backup_live", rows: 50)
-        let catalog = try catalog("live", bucket: "live")
+        let catalog = try await catalog("live", bucket: "live")
         let runner = BackupRunner(catalog: catalog, tools: tools)
         let manifest = try await runner.take(source, release: nil, reason: "manual")
         let error = await #expect(throws: BackupError.self) { _ = try await runner.restore(manifest, into: source) }
@@ -148,7 +149,8 @@ import Testing
     }
 
     @Test func wrongCredentialsAreRefusedByTheStore() async throws {
-        try? s3.createBucket("credentials")
+        let s3 = s3
+        try? await OffPool.run { try s3.createBucket("credentials") }
         let location = BucketLocation(endpoint: try #require(URL(string: s3.endpoint)), bucket: "credentials", region: "us-east-1")
         let store = ObjectStore(location: location, credentials: S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: "wrong"))
         let error = await #expect(throws: ObjectStoreError.self) { try await store.put("k", data: Data("x".utf8)) }
