@@ -156,7 +156,10 @@ public struct ObjectStore: Sendable {
     private func send(_ request: HTTPClientRequest, timeout: TimeAmount? = nil) async throws -> HTTPClientResponse {
         do {
             return try await HTTPClient.shared.execute(request, timeout: timeout ?? self.timeout)
-        } catch let error as HTTPClientError {
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // Refused, reset, timed out, a TLS failure: said with the store's address.
             throw ObjectStoreError("\(location.description) did not answer: \(error)")
         }
     }

@@ -11,7 +11,7 @@ final class SnapshotSession: @unchecked Sendable {
 
     init(_ url: DatabaseURL, tools: PostgresTools) throws {
         process.executableURL = URL(fileURLWithPath: "\(tools.binaries)/psql")
-        process.arguments = ["-X", "-A", "-t", "-q", "-F", "\t", "-v", "ON_ERROR_STOP=1", "--dbname", url.withoutPassword]
+        process.arguments = ["-X", "-w", "-A", "-t", "-q", "-F", "\t", "-v", "ON_ERROR_STOP=1", "--dbname", url.withoutPassword]
         process.environment = url.environment
         process.standardInput = input
         process.standardOutput = output
