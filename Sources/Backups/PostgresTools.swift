@@ -30,7 +30,10 @@ public struct PostgresTools: Sendable {
     public func dump(_ url: DatabaseURL, to path: String, snapshot: String? = nil, timeout: Duration = .seconds(6 * 3600)) async throws {
         let held = snapshot.map { ["--snapshot=\($0)"] } ?? []
         _ = try await run(
-            "pg_dump", ["--no-password", "--format=custom", "--no-owner", "--no-privileges", "--file", path] + held + ["--dbname", url.withoutPassword],
+            "pg_dump",
+            ["--no-password", "--format=custom", "--no-owner", "--no-privileges", "--file", path] + held + [
+                "--dbname", url.withoutPassword,
+            ],
             url: url, timeout: timeout, doing: "pg_dump of \(url.database)")
     }
 
@@ -38,14 +41,18 @@ public struct PostgresTools: Sendable {
     public func restore(_ path: String, into url: DatabaseURL, jobs: Int = 1, timeout: Duration = .seconds(6 * 3600)) async throws {
         _ = try await run(
             "pg_restore",
-            ["--no-password", "--no-owner", "--no-privileges", "--exit-on-error", "--jobs=\(max(jobs, 1))", "--dbname", url.withoutPassword, path],
+            [
+                "--no-password", "--no-owner", "--no-privileges", "--exit-on-error", "--jobs=\(max(jobs, 1))", "--dbname",
+                url.withoutPassword, path,
+            ],
             url: url, timeout: timeout, doing: "pg_restore into \(url.database)")
     }
 
     /// One statement's rows, fields separated by a tab.
     public func query(_ url: DatabaseURL, _ sql: String) async throws -> [[String]] {
         let output = try await run(
-            "psql", ["-X", "-w", "-A", "-t", "-q", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql, "--dbname", url.withoutPassword], url: url,
+            "psql", ["-X", "-w", "-A", "-t", "-q", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql, "--dbname", url.withoutPassword],
+            url: url,
             timeout: .seconds(600), doing: "psql on \(url.database)")
         return output.split(separator: "\n", omittingEmptySubsequences: true).map {
             $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
