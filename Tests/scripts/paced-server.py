@@ -5,8 +5,8 @@
   GET /slow       answers after 1 s
   GET /teapot     answers 418 at once
   POST /stall?ms=N   holds every /paced answer from now for N ms
+  POST /stall?ms=N&after=K   the same, once K more /paced requests have been answered
   GET /forced     the fly-force-instance-id of every request that carried one, as JSON
-  GET /count      how many /paced requests have been answered
 
 It runs as a process of its own: an in-process server shared the test runner's threads with a
 hundred other tests and answered late for reasons of its own. Listens on 127.0.0.1:PORT (argv).
@@ -19,6 +19,7 @@ PORT, LATENCY = int(sys.argv[1]), int(sys.argv[2]) / 1000
 stall_end = 0.0
 forced = []
 answered = 0
+stall_at, stall_ms = None, 0
 lock = threading.Lock()
 
 
@@ -35,6 +36,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(head + body)
 
     def do_GET(self):
+        global answered, stall_at, stall_end
         path = urlparse(self.path).path
         instance = self.headers.get("fly-force-instance-id")
         if instance:
@@ -49,17 +51,15 @@ class Handler(BaseHTTPRequestHandler):
                     break
                 time.sleep(wait)
             self.answer(200, b"ok")
-            global answered
             with lock:
                 answered += 1
+                if stall_at is not None and answered >= stall_at:
+                    stall_end, stall_at = time.monotonic() + stall_ms, None
         elif path == "/slow":
             time.sleep(1)
             self.answer(200, b"late")
         elif path == "/teapot":
             self.answer(418, b"")
-        elif path == "/count":
-            with lock:
-                self.answer(200, str(answered).encode())
         elif path == "/forced":
             with lock:
                 self.answer(200, json.dumps(forced).encode())
@@ -67,11 +67,16 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(404, b"")
 
     def do_POST(self):
-        global stall_end
+        global stall_end, stall_at, stall_ms
         url = urlparse(self.path)
         if url.path == "/stall":
+            query = parse_qs(url.query)
+            milliseconds = int(query["ms"][0]) / 1000
             with lock:
-                stall_end = time.monotonic() + int(parse_qs(url.query)["ms"][0]) / 1000
+                if "after" in query:
+                    stall_at, stall_ms = answered + int(query["after"][0]), milliseconds
+                else:
+                    stall_end = time.monotonic() + milliseconds
             self.answer(200, b"")
         else:
             self.answer(404, b"")

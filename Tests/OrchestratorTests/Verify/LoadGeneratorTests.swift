@@ -41,18 +41,16 @@ import Testing
     @Test func aStallIsVisibleInOpenLoopLatencyAndHiddenInServiceTime() async throws {
         let server = try await PacedServer(latency: .milliseconds(5))
         // After 1.5 s of answers at 50/s, however late the run started.
-        let stall = Task { try await server.stall(for: .seconds(1), after: 75) }
+        try await server.stall(for: .seconds(1), after: 75)
         let open = try await LoadRun.run(plan(server, mode: .openLoop(rate: 50), seconds: 5, connections: 1))
-        _ = try await stall.value
         #expect(open.failed == 0, "\(open.failures)")
         #expect(milliseconds(open, 99) >= 700, "open-loop p99 \(milliseconds(open, 99)) ms hides a 1-s stall")
         #expect(milliseconds(open, 100) >= 900)
         #expect(milliseconds(open, 90, serviceTime: true) < 300, "service time p90 \(milliseconds(open, 90, serviceTime: true)) ms")
 
         // One connection on a 5-ms server answers at most 200/s: about a second in.
-        let closedStall = Task { try await server.stall(for: .seconds(1), after: 200) }
+        try await server.stall(for: .seconds(1), after: 200)
         let closed = try await LoadRun.run(plan(server, mode: .closedLoop(connections: 1), seconds: 5))
-        _ = try await closedStall.value
         // The closed loop waits with the server: one slow sample among hundreds.
         #expect(milliseconds(closed, 100) >= 900)
         #expect(milliseconds(closed, 99) < 300, "closed-loop p99 \(milliseconds(closed, 99)) ms")

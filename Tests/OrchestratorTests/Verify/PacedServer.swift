@@ -36,20 +36,14 @@ final class PacedServer: @unchecked Sendable {
         _ = try await HTTPClient.shared.execute(request, timeout: .seconds(10)).body.collect(upTo: 1024)
     }
 
-    /// Holds every `/paced` answer for `duration` once `count` more have been answered: the stall
-    /// falls inside a run's measured time however late a busy machine starts it.
+    /// Holds every `/paced` answer for `duration` once `count` more have been answered, as the
+    /// server counts them: the stall falls inside a run's measured time however late a busy
+    /// machine starts the run, and no timer of the test's has to fire on time.
     func stall(for duration: Duration, after count: Int) async throws {
-        let start = try await answered()
-        let deadline = ContinuousClock.now + .seconds(20)
-        while try await answered() < start + count, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        try await stall(for: duration)
-    }
-
-    func answered() async throws -> Int {
-        let answer = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/count"), timeout: .seconds(10))
-        return Int(String(buffer: try await answer.body.collect(upTo: 64))) ?? 0
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        var request = HTTPClientRequest(url: url + "/stall?ms=\(milliseconds)&after=\(count)")
+        request.method = .POST
+        _ = try await HTTPClient.shared.execute(request, timeout: .seconds(10)).body.collect(upTo: 1024)
     }
 
     /// The `fly-force-instance-id` of every request that carried one, as Fly's proxy would route it.
