@@ -18,12 +18,15 @@ public struct PostgresTools: Sendable {
 
     static func newestInstalled() -> String? {
         if let explicit = ProcessInfo.processInfo.environment["PG_BIN"], !explicit.isEmpty { return explicit }
+        if let newest = newestPackagedBinaries(), FileManager.default.isExecutableFile(atPath: newest + "/pg_dump") { return newest }
+        return ProcessLauncher.executable("pg_dump").map { ($0 as NSString).deletingLastPathComponent }
+    }
+
+    /// `/usr/lib/postgresql/N/bin` of the newest N installed, as Debian lays PostgreSQL out.
+    public static func newestPackagedBinaries() -> String? {
         let root = "/usr/lib/postgresql"
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
-        if let newest = versions.last, FileManager.default.isExecutableFile(atPath: "\(root)/\(newest)/bin/pg_dump") {
-            return "\(root)/\(newest)/bin"
-        }
-        return ProcessLauncher.executable("pg_dump").map { ($0 as NSString).deletingLastPathComponent }
+        return versions.last.map { "\(root)/\($0)/bin" }
     }
 
     /// A dump in the custom format (compressed, restorable table by table, in parallel).

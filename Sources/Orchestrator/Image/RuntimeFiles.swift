@@ -1,3 +1,4 @@
+import Backups
 import Foundation
 import ProcessSupport
 
@@ -41,12 +42,8 @@ enum RuntimeFiles {
     /// `pet-backend backup` (the scheduled backup runs the service's own image); none when
     /// PostgreSQL is not installed, and the backup then says so.
     static func postgresClientTools() -> [String] {
-        let root = "/usr/lib/postgresql"
-        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
-        guard let newest = versions.last else { return [] }
-        return ["pg_dump", "pg_restore", "psql"].map { "\(root)/\(newest)/bin/\($0)" }.filter {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }
+        guard let bin = PostgresTools.newestPackagedBinaries() else { return [] }
+        return ["pg_dump", "pg_restore", "psql"].map { "\(bin)/\($0)" }.filter { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// Absolute paths of every shared library `ldd` reports, the dynamic loader included.

@@ -1,3 +1,4 @@
+import Backups
 import Crypto
 import Foundation
 import Manifests
@@ -194,11 +195,7 @@ struct LocalPostgres: Sendable {
     }
 
     /// The newest installed major version's binaries.
-    static func binaryDirectory() -> String? {
-        let root = "/usr/lib/postgresql"
-        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
-        return versions.last.map { "\(root)/\($0)/bin" }
-    }
+    static func binaryDirectory() -> String? { PostgresTools.newestPackagedBinaries() }
 }
 
 struct LocalServiceError: Error, CustomStringConvertible {
