@@ -30,7 +30,9 @@ package final class FakeFlyServer: Sendable {
             middlewares: [FakeFlyGate(fly: fly, faults: faults, latency: latency)])
         var logger = Logger(label: "fake-fly")
         logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+        let app = Application(
+            router: router, server: ConnectionReset.server, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            logger: logger)
         task = try await LocalApplication.start(app, port: port, name: "the fake Fly API", logger: logger)
     }
 
@@ -45,6 +47,8 @@ package final class FakeFlyFaults: Sendable {
         case noAnswer
         /// The action is carried out; its answer never arrives.
         case answerLost
+        /// The connection is reset before any answer; nothing is done.
+        case reset
     }
 
     private let planned = Mutex<[(operation: String?, fault: Fault, remaining: Int)]>([])
@@ -125,6 +129,8 @@ final class FakeFlyGate: ServerMiddleware {
             case .noAnswer:
                 try await Task.sleep(for: .seconds(30))
                 return Self.error(504, "too late")
+            case .reset:
+                return (HTTPResponse(status: ConnectionReset.marker), nil)
             case .answerLost:
                 let nonce = request.headerFields[.flyLeaseNonce]
                 _ = try await FakeFly.$nonce.withValue(nonce) { try await next(request, body, metadata) }

@@ -119,3 +119,27 @@ final class ScratchProject {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
+
+extension CommandRunner {
+    /// Starts a command, sends it SIGKILL after `delay` and waits for it to die, as a lost laptop
+    /// or an OOM kill would end it. Says whether it was still running when killed.
+    @discardableResult
+    static func runKilled(
+        _ arguments: [String], in directory: String = repositoryRoot, environment: [String: String] = [:], after delay: Duration
+    ) async throws -> Bool {
+        let process = Process()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try await Task.sleep(for: delay)
+        let running = process.isRunning
+        kill(process.processIdentifier, SIGKILL)
+        try await OffPool.run { process.waitUntilExit() }
+        return running
+    }
+}

@@ -198,6 +198,38 @@ import Testing
         #expect(stolen.stderr.contains("taking the deploy lock from ci@runner-7 pid 4242"), "\(stolen.stderr)")
     }
 
+    /// A run killed on this machine (`kill -9`, a closed laptop lid's lost shell) is known dead
+    /// by its process identity: the next apply takes its fresh lease at once, and a live holder's
+    /// lease is still refused.
+    @Test func aLockHeldByAProcessThatNoLongerExistsHereIsTakenAtOnce() async throws {
+        let cluster = try await Cluster("vanished")
+        defer { Task { await cluster.stop() } }
+        let holder = try CleanProcess("/bin/sleep", arguments: ["60"], environment: [:], output: cluster.folder + "/holder.log")
+        let identity = try #require(ProcessIdentity.of(holder.pid))
+        #expect(!identity.isCertainlyGone)
+        let now = KubernetesLease.timestamp(Date())
+        try await Cluster.create(
+            cluster.admin, "/apis/coordination.k8s.io/v1/namespaces/\(cluster.namespace)/leases",
+            [
+                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                "metadata": [
+                    "name": "\(cluster.instance)-deploy", "annotations": [KubernetesLease.processAnnotation: identity.text],
+                ],
+                "spec": [
+                    "holderIdentity": "root@here pid \(holder.pid)", "leaseDurationSeconds": 30, "acquireTime": now, "renewTime": now,
+                ],
+            ])
+        let whileAlive = try await cluster.orchestrate(["apply", "--image", Self.image("a")])
+        #expect(whileAlive.status == 5, "\(whileAlive.stderr)")
+        #expect(whileAlive.stderr.contains("most likely still deploying"), "\(whileAlive.stderr)")
+        holder.signal(SIGKILL)
+        #expect(await holder.waitForExit(timeout: .seconds(10)) != nil)
+        #expect(identity.isCertainlyGone)
+        let taken = try await cluster.orchestrate(["apply", "--image", Self.image("a")])
+        #expect(taken.status == 0, "\(taken.stderr)")
+        #expect(taken.stderr.contains("that process no longer exists on this machine"), "\(taken.stderr)")
+    }
+
     @Test func anInterruptedApplyGivesTheLockUpAndTheNextOneConverges() async throws {
         let cluster = try await Cluster("interrupt", overrides: Self.shortTimeouts)
         defer { Task { await cluster.stop() } }
@@ -224,13 +256,15 @@ import Testing
         #expect(try await cluster.history().live?.outcome == "succeeded")
     }
 
-    @Test func throttlingServerErrorsLostAnswersAndExpiredWatchesAreRetried() async throws {
+    @Test func throttlingServerErrorsResetsLostAnswersAndExpiredWatchesAreRetried() async throws {
         let cluster = try await Cluster("faults")
         defer { Task { await cluster.stop() } }
         let proxy = try await FaultProxy(upstream: cluster.plane.server, certificateAuthority: cluster.plane.certificateAuthority)
         defer { Task { await proxy.stop() } }
         let config = try cluster.writeKubeconfig(token: try await cluster.token(), name: "through-proxy", server: proxy.url)
         let namespaced = "/namespaces/\(cluster.namespace)"
+        // The very first request reset: the server took the connection, so it is not "unreachable".
+        proxy.inject(.reset, pathPrefix: "/")
         proxy.inject(.throttled, times: 2, pathPrefix: "/apis/apps/v1\(namespaced)/deployments")
         proxy.inject(.internalError, times: 2, pathPrefix: "/apis/apps/v1\(namespaced)/replicasets")
         proxy.inject(.gateway(503), pathPrefix: "/api/v1\(namespaced)/services/pet-backend:http/proxy")

@@ -49,14 +49,18 @@ final class LocalDeployment: @unchecked Sendable {
     }
 
     func orchestrate(_ arguments: [String], withEnvironment: Bool = true) async throws -> CommandRunner.Outcome {
+        try await CommandRunner.run(self.arguments(arguments, withEnvironment: withEnvironment), in: root, environment: environment)
+    }
+
+    /// `VERB test ARGS --state-dir …`, with the good build where a plan or apply names none.
+    func arguments(_ arguments: [String], withEnvironment: Bool = true) -> [String] {
         var full = Array(arguments.prefix(1))
         if withEnvironment { full.append("test") }
         full += arguments.dropFirst()
         if withEnvironment, ["plan", "apply"].contains(arguments[0]), !arguments.contains("--binary") {
             full += ["--binary", goodBuild]
         }
-        full += ["--state-dir", stateDirectory]
-        return try await CommandRunner.run(full, in: root, environment: environment)
+        return full + ["--state-dir", stateDirectory]
     }
 
     func startInBackground(_ arguments: [String]) throws -> Process {

@@ -8,6 +8,7 @@ import Foundation
 /// the current release another (`orchestrate_current`), and a lease on it is the deploy lock,
 /// which expires by itself 30 s after its holder stops refreshing it.
 final class FlyLedger: ReleaseHistory, @unchecked Sendable {
+    static let machineName = "orchestrate-ledger"
     static let processGroup = "orchestrate_ledger"
     static let releasePrefix = "orchestrate_release_"
     static let currentKey = "orchestrate_current"
@@ -47,7 +48,7 @@ final class FlyLedger: ReleaseHistory, @unchecked Sendable {
             "fly_platform_version": "v2", "fly_process_group": Self.processGroup, "orchestrate_environment": environment,
         ])
         _ = try await api.createOnce(
-            .init(config: .init(value1: config), name: "orchestrate-ledger", region: region, skip_launch: true))
+            .init(config: .init(value1: config), name: Self.machineName, region: region, skip_launch: true))
         guard let found = try await find(), let id = found.id else {
             throw FlyAPIError(operation: "Machines_create", status: 200, message: "the ledger machine was created but is not listed")
         }

@@ -79,10 +79,9 @@ final class KubernetesClient: Sendable {
             } catch {
                 try Task.checkCancellation()
                 // A server never reached (refused, no route, connect timeout) is a setup problem:
-                // say so at once. One that answered before, or took the connection and let the
-                // request's deadline pass, is slow or flaky: retried.
-                let slow = [HTTPClientError.deadlineExceeded, .readTimeout].contains(error as? HTTPClientError)
-                guard reached.withLock({ $0 }) || slow, retry.allowsAnother(after: attempt) else {
+                // say so at once. One that answered before, or took the connection and then let
+                // the request's deadline pass or dropped it, is slow or flaky: retried.
+                guard reached.withLock({ $0 }) || Self.tookTheConnection(error), retry.allowsAnother(after: attempt) else {
                     throw describe(transportError: error)
                 }
                 try await Task.sleep(for: retry.delay(after: attempt))
@@ -161,6 +160,16 @@ final class KubernetesClient: Sendable {
         default:
             return .api("\(verb) \(resource) failed (\(response.status.code) \(reason)): \(message)")
         }
+    }
+
+    /// Errors that only a listening server can cause: a deadline passed while it held the
+    /// request, or it closed or reset the connection before answering.
+    static func tookTheConnection(_ error: any Error) -> Bool {
+        if let failure = error as? HTTPClientError {
+            return [.deadlineExceeded, .readTimeout, .remoteConnectionClosed].contains(failure)
+        }
+        if let failure = error as? IOError { return [ECONNRESET, EPIPE].contains(failure.errnoCode) }
+        return false
     }
 
     private func describe(transportError error: any Error) -> KubernetesError {

@@ -29,11 +29,11 @@ final class KubernetesLease: @unchecked Sendable {
         let spec: [String: Any] = [
             "holderIdentity": holder, "leaseDurationSeconds": durationSeconds, "acquireTime": now, "renewTime": now,
         ]
+        let process = ProcessIdentity.current()?.text ?? ""
         let existing = try await client.send(.GET, lease.path)
         if existing.status == .notFound {
-            let body: [String: Any] = [
-                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": ["name": name, "namespace": namespace], "spec": spec,
-            ]
+            let metadata: [String: Any] = ["name": name, "namespace": namespace, "annotations": [processAnnotation: process]]
+            let body: [String: Any] = ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": metadata, "spec": spec]
             let created = try await client.send(.POST, collection, body: try Self.json(body), contentType: "application/json")
             if created.status == .conflict { throw try await lease.heldError() }
             guard created.status == .created || created.status == .ok else {
@@ -45,18 +45,36 @@ final class KubernetesLease: @unchecked Sendable {
             }
             let current = object["spec"] as? [String: Any] ?? [:]
             if let other = current["holderIdentity"] as? String, !other.isEmpty, other != holder, !Self.expired(current) {
-                guard steal else { throw try await lease.heldError() }
-                progress?.step("taking the deploy lock from \(other) (--steal-lock)")
+                if Self.holderIsGone(object) {
+                    progress?.step("taking the deploy lock from \(other): that process no longer exists on this machine")
+                } else {
+                    guard steal else { throw try await lease.heldError() }
+                    progress?.step("taking the deploy lock from \(other) (--steal-lock)")
+                }
             }
             var taken = spec
             taken["leaseTransitions"] = ((current["leaseTransitions"] as? Int) ?? 0) + 1
             object["spec"] = taken
+            var metadata = object["metadata"] as? [String: Any] ?? [:]
+            var annotations = metadata["annotations"] as? [String: Any] ?? [:]
+            annotations[processAnnotation] = process
+            metadata["annotations"] = annotations
+            object["metadata"] = metadata
             let updated = try await client.send(.PUT, lease.path, body: try Self.json(object), contentType: "application/json")
             if updated.status == .conflict { throw try await lease.heldError() }
             guard updated.status == .ok else { throw client.failure(updated, verb: "update", resource: "leases/\(name)") }
         }
         lease.startRenewing()
         return lease
+    }
+
+    /// The holder's ProcessIdentity: a run killed on this machine (`kill -9`, a closed terminal)
+    /// is then known dead at once, without waiting for its lease to expire.
+    static let processAnnotation = "orchestrate.dev/holder-process"
+
+    static func holderIsGone(_ lease: [String: Any]) -> Bool {
+        let annotations = (lease["metadata"] as? [String: Any])?["annotations"] as? [String: Any]
+        return (annotations?[processAnnotation] as? String).flatMap(ProcessIdentity.init(text:))?.isCertainlyGone ?? false
     }
 
     /// Gives the lease up so the next deploy need not wait for it to expire.

@@ -24,6 +24,8 @@ final class FaultProxy: Sendable {
         case noAnswer
         /// The request is carried out, its answer never arrives.
         case answerLost
+        /// The connection is reset before any answer; the request never reaches the server.
+        case reset
         /// A watch answered 200 with one ERROR event holding a 410 Status (the usual way).
         case expiredWatchEvent
         /// A watch answered 410 by status.
@@ -130,6 +132,8 @@ final class FaultProxy: Sendable {
                     _ = try await Self.forward(request, method: method, to: upstream, client: client, warning: nil)
                     try await Task.sleep(for: .seconds(60))
                     response = Self.status(504, reason: "Timeout", message: "too late")
+                case .reset:
+                    response = Response(status: ConnectionReset.marker)
                 case .expiredWatchEvent:
                     let event =
                         #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 1 (2)","reason":"Expired","code":410}}"#
@@ -145,7 +149,9 @@ final class FaultProxy: Sendable {
         }
         var logger = Logger(label: "fault-proxy")
         logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+        let app = Application(
+            router: router, server: ConnectionReset.server, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            logger: logger)
         task = try await LocalApplication.start(app, port: port, name: "the fault proxy", logger: logger)
     }
 

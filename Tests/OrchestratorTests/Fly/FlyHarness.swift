@@ -73,14 +73,20 @@ struct FlyHarness {
 
     func orchestrate(_ arguments: [String], token: String? = "test-token", input: String? = nil) async throws -> CommandRunner.Outcome {
         guard !arguments.isEmpty else { throw FlyHarnessError.noCommand }
-        var environment = ["FLY_API_HOSTNAME": server.url]
-        environment["FLY_API_TOKEN"] = token ?? ""
+        return try await CommandRunner.run(self.arguments(arguments), in: folder, environment: environment(token: token), input: input)
+    }
+
+    /// What `orchestrate` is run with: FLY_API_HOSTNAME and the token.
+    func environment(token: String? = "test-token") -> [String: String] {
+        ["FLY_API_HOSTNAME": server.url, "FLY_API_TOKEN": token ?? ""]
+    }
+
+    func arguments(_ arguments: [String]) -> [String] {
         // `secrets set ENV …`: the environment follows the whole command's name.
         let words = arguments.first == "secrets" ? 2 : 1
-        return try await CommandRunner.run(
-            Array(arguments.prefix(words)) + [Self.environment] + arguments.dropFirst(words) + [
-                "--target", "fly", "--environments", folder + "/environments",
-            ], in: folder, environment: environment, input: input)
+        return Array(arguments.prefix(words)) + [Self.environment] + arguments.dropFirst(words) + [
+            "--target", "fly", "--environments", folder + "/environments",
+        ]
     }
 
     /// Rewrites the environment's own spec file (the staging spec stays under it).
