@@ -56,7 +56,7 @@ struct BackendApplication: Sendable {
             pools: pools, redis: redis, redisRequired: false, queue: queue, migrator: Migrator(pools: pools, logger: logger),
             metrics: metrics,
             buildVersion: configuration.buildVersion
-        ).register(on: router)
+        ).register(on: router, withMetrics: configuration.metricsPort == nil)
         router.get("openapi.yaml") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
@@ -121,6 +121,9 @@ struct BackendApplication: Sendable {
             services.append(JobWorker(queue: queue, handlers: handlers, metrics: metrics, logger: logger))
         }
         if let redis { services.append(RedisShutdown(redis: redis)) }
+        if let metricsPort = configuration.metricsPort {
+            services.append(metricsListener(port: metricsPort))
+        }
         return Application(
             responder: LivenessShortcut(next: responder),
             server: .http1(
@@ -131,6 +134,19 @@ struct BackendApplication: Sendable {
                 ])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.appName),
             services: services + extra,
+            logger: logger)
+    }
+}
+
+extension BackendApplication {
+    /// `/metrics` alone, on a port the platform scrapes privately (Fly's `[metrics]`, a pod
+    /// port the Service does not route); everything else there is a 404.
+    func metricsListener(port: Int) -> some Service {
+        let router = Router()
+        HealthRoutes.registerMetrics(metrics, on: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: port), serverName: configuration.appName),
             logger: logger)
     }
 }

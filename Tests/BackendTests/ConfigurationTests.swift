@@ -43,6 +43,12 @@ import Testing
         }
     }
 
+    @Test func theMetricsPortMustBeAPortOfItsOwn() {
+        let listed = problems(["PORT": "3001", "METRICS_PORT": "3001"]) + problems(["METRICS_PORT": "99999"])
+        #expect(listed.contains("METRICS_PORT must differ from PORT (both are 3001); unset it to serve /metrics on PORT"))
+        #expect(listed.contains("METRICS_PORT must be between 1 and 65535 (it is 99999)"))
+    }
+
     @Test func aCompleteDevelopmentEnvironmentLoads() throws {
         let configuration = try ServiceConfiguration.load(
             from: ConfigReader(

@@ -60,6 +60,31 @@ import Testing
         return (process, port)
     }
 
+    /// With METRICS_PORT the scrape has a listener of its own: the public port answers
+    /// /metrics with the JSON 404 of any unknown route, the metrics port serves nothing else,
+    /// and SIGTERM still stops both.
+    @Test func metricsPortServesMetricsAndThePublicPortDoesNot() async throws {
+        var harness = try await BackendHarness()
+        let metricsPort = LocalProcess.freePort()
+        harness.environment["METRICS_PORT"] = String(metricsPort)
+        let (process, port) = try await serveBinary(harness)
+        #expect(await LocalProcess.portOpens(metricsPort))
+        let (publicBody, publicAnswer) = try await URLSession.shared.data(
+            from: try #require(URL(string: "http://127.0.0.1:\(port)/metrics")))
+        #expect((publicAnswer as? HTTPURLResponse)?.statusCode == 404)
+        #expect(String(decoding: publicBody, as: UTF8.self).contains("\"error\""))
+        let (metrics, metricsAnswer) = try await URLSession.shared.data(
+            from: try #require(URL(string: "http://127.0.0.1:\(metricsPort)/metrics")))
+        #expect((metricsAnswer as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: metrics, as: UTF8.self).contains("# TYPE "))
+        let (_, other) = try await URLSession.shared.data(
+            from: try #require(URL(string: "http://127.0.0.1:\(metricsPort)/healthz/detailed")))
+        #expect((other as? HTTPURLResponse)?.statusCode == 404)
+        process.signal(SIGTERM)
+        #expect(await process.waitForExit(timeout: .seconds(15)) == 0)
+        #expect(!LocalProcess.accepts(metricsPort))
+    }
+
     /// The real binary: serves, and on SIGTERM stops accepting, drains and exits 0.
     @Test func sigtermDrainsAndExitsZero() async throws {
         let harness = try await BackendHarness()

@@ -143,6 +143,12 @@ import Testing
         #expect(error.message == "70000 is out of range; it must be between 1 and 65535")
     }
 
+    @Test func metricsPortOnTheServicePort() throws {
+        let error = try #require(single(SpecFixtures.errors("extends: base\napp:\n  port: 3001\nhealth:\n  metricsPort: 3001\n")))
+        #expect(error.location == .at(file, 5, 3))
+        #expect(error.message == "health.metricsPort (3001) is app.port: the metrics listener needs a port of its own")
+    }
+
     @Test func misspeltStrategy() throws {
         let error = try #require(single(SpecFixtures.errors("extends: base\ndeploy:\n  strategy: blue-green\n")))
         #expect(error.location == .at(file, 3, 13))

@@ -32,7 +32,7 @@ struct CommandRunner {
         try process.run()
         // Read both pipes concurrently with the process so neither can fill up and block it.
         let errData = ErrorCollector(err.fileHandleForReading)
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let outData = out.fileHandleForReading.readAllRetryingInterrupts()
         process.waitUntilExit()
         return Outcome(
             status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
@@ -86,7 +86,7 @@ private final class ErrorCollector: @unchecked Sendable {
 
     init(_ handle: FileHandle) {
         DispatchQueue.global().async {
-            self.data = handle.readDataToEndOfFile()
+            self.data = handle.readAllRetryingInterrupts()
             self.done.signal()
         }
     }

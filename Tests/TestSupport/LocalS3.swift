@@ -51,7 +51,7 @@ public final class LocalS3: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let data = output.fileHandleForReading.readAllRetryingInterrupts()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0 else { throw MissingServer(description: "s3-credentials.py failed: \(text.suffix(1500))") }

@@ -56,6 +56,11 @@ struct ConfigurationCheck {
         return text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
+    mutating func optionalInt(_ variable: String, key: String, in range: ClosedRange<Int>) -> Int? {
+        guard reader.string(forKey: ConfigKey(key)).map({ !$0.isEmpty }) == true else { return nil }
+        return int(variable, key: key, default: range.lowerBound, in: range)
+    }
+
     mutating func int(_ variable: String, key: String, default value: Int, in range: ClosedRange<Int>) -> Int {
         guard let text = reader.string(forKey: ConfigKey(key)) else { return value }
         guard let number = Int(text.trimmingCharacters(in: .whitespaces)) else {

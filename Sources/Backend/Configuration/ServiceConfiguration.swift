@@ -11,6 +11,8 @@ struct ServiceConfiguration: Sendable {
     var appName: String
     var host: String
     var port: Int
+    /// When set, `/metrics` is served only on this port (a second listener), not on `port`.
+    var metricsPort: Int?
     var database: DatabaseURL
     var poolMin: Int
     var poolMax: Int
@@ -65,6 +67,7 @@ struct ServiceConfiguration: Sendable {
             appName: check.string("APP_NAME", key: "app.name", default: "pet-backend"),
             host: check.string("HOST", key: "host", default: "0.0.0.0"),
             port: check.int("PORT", key: "port", default: 3001, in: 1...65535),
+            metricsPort: check.optionalInt("METRICS_PORT", key: "metrics.port", in: 1...65535),
             database: check.databaseURL("DATABASE_URL", key: "database.url", required: true)
                 ?? DatabaseURL.placeholder,
             poolMin: check.int("DATABASE_POOL_MIN", key: "database.pool.min", default: 2, in: 0...1000),
@@ -106,6 +109,9 @@ struct ServiceConfiguration: Sendable {
             trustedClientIPHeader: check.headerName("TRUSTED_CLIENT_IP_HEADER", key: "trusted.client.ip.header"),
             trustedProxyHops: check.int("TRUSTED_PROXY_HOPS", key: "trusted.proxy.hops", default: 1, in: 1...10))
 
+        if let metricsPort = configuration.metricsPort, metricsPort == configuration.port {
+            check.problem("METRICS_PORT", "must differ from PORT (both are \(metricsPort)); unset it to serve /metrics on PORT")
+        }
         if configuration.poolMin > configuration.poolMax {
             check.problem("DATABASE_POOL_MIN", "must be at most DATABASE_POOL_MAX (\(configuration.poolMin) > \(configuration.poolMax))")
         }

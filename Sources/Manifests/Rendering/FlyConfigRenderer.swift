@@ -32,7 +32,7 @@ public enum FlyConfigRenderer {
                     "memory": .string("\((fly.memory ?? spec.resources.limits.memory).wholeMebibytes)mb"),
                 ]
             ],
-            "metrics": ["port": .integer(spec.app.port), "path": .string(spec.health.metricsPath)],
+            "metrics": ["port": .integer(spec.health.metricsPort ?? spec.app.port), "path": .string(spec.health.metricsPath)],
         ]
         return template.merging(overlay)
     }

@@ -7,6 +7,11 @@ public enum ServiceEnvironment {
             ("APP_NAME", spec.app.name),
             ("PORT", String(spec.app.port)),
             ("HOST", spec.app.host),
+        ]
+        if let metricsPort = spec.health.metricsPort {
+            variables.append(("METRICS_PORT", String(metricsPort)))
+        }
+        variables += [
             ("LOG_LEVEL", spec.app.logLevel.rawValue),
             ("DATABASE_POOL_MIN", String(spec.database.pool.min)),
             ("DATABASE_POOL_MAX", String(spec.database.pool.max)),

@@ -13,6 +13,10 @@ public struct HealthSpec: Sendable, Equatable {
     public var readiness: Probe?
     public var detailedPath: String
     public var metricsPath: String
+    /// A second listener that alone serves `metricsPath`, so the scrape need not be public: on
+    /// Fly the `[metrics]` scrape reaches it over the private network while only the service
+    /// port is exposed; on Kubernetes it is a container port the Service does not route.
+    public var metricsPort: Int?
 }
 
 extension HealthSpec: SpecReadable {
@@ -27,13 +31,15 @@ extension HealthSpec: SpecReadable {
         let metrics = map.optional("metricsPath", as: String.self).flatMap {
             checkPath($0, at: childPath(path, "metricsPath"), in: context)
         }
+        let metricsPort: Int? = map.optional("metricsPort", in: 1...65535)
         let detailedFailed = map.keys.contains("detailedPath") && detailed == nil
         let metricsFailed = map.keys.contains("metricsPath") && metrics == nil
+        let metricsPortFailed = map.keys.contains("metricsPort") && metricsPort == nil
         map.finish()
-        guard !probesFailed, !detailedFailed, !metricsFailed else { return nil }
+        guard !probesFailed, !detailedFailed, !metricsFailed, !metricsPortFailed else { return nil }
         return HealthSpec(
             liveness: liveness, readiness: readiness,
-            detailedPath: detailed ?? "/healthz/detailed", metricsPath: metrics ?? "/metrics")
+            detailedPath: detailed ?? "/healthz/detailed", metricsPath: metrics ?? "/metrics", metricsPort: metricsPort)
     }
 
     static func checkPath(_ text: String, at path: String, in context: ReadContext) -> String? {

@@ -32,6 +32,12 @@ enum SpecChecks {
                 at: spec.locations["scaling.replicas"], path: "scaling.autoscaling",
                 fix: "add `autoscaling: { targetCPU: 70% }` under scaling, or set min and max equal")
         }
+        if let metricsPort = spec.health.metricsPort, metricsPort == spec.app.port {
+            log.error(
+                "health.metricsPort (\(metricsPort)) is app.port: the metrics listener needs a port of its own",
+                at: spec.locations["health.metricsPort"], path: "health.metricsPort",
+                fix: "choose another port, such as 9091, or remove metricsPort to serve metrics on app.port")
+        }
     }
 
     static func checkResources(_ spec: EnvironmentSpec, log: DiagnosticLog) {

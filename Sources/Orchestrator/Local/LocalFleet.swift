@@ -46,6 +46,9 @@ struct LocalFleet: InstanceFleet {
         else { throw LocalServiceError("no free port from \(target.firstInstancePort) for a new instance") }
         var environment = release.configuration.variables
         environment["PORT"] = String(port)
+        // Instances share this machine's ports and listen on loopback only: each serves its
+        // metrics on its own port rather than all fighting over one metrics port.
+        environment["METRICS_PORT"] = nil
         environment["HOST"] = "127.0.0.1"
         var record = InstanceRecord(
             name: name, port: port, releaseID: release.id, binary: paths.artifact(release.configuration.artifact.digest),

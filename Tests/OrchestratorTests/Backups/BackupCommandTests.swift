@@ -236,7 +236,7 @@ enum LocalProcessRun {
         process.standardError = pipe
         try process.run()
         let data = try await OffPool.run {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            let data = pipe.fileHandleForReading.readAllRetryingInterrupts()
             process.waitUntilExit()
             return data
         }

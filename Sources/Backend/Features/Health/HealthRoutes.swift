@@ -25,8 +25,13 @@ struct HealthRoutes: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: livenessBody))
     }
 
-    func register(on router: Router<AppRequestContext>) {
+    /// `withMetrics` false: the metrics have a listener of their own (`metricsRouter`).
+    func register(on router: Router<AppRequestContext>, withMetrics: Bool) {
         router.get("healthz/detailed", use: detailed)
+        if withMetrics { Self.registerMetrics(metrics, on: router) }
+    }
+
+    static func registerMetrics<Context: RequestContext>(_ metrics: ServiceMetrics, on router: Router<Context>) {
         router.get("metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -3,6 +3,16 @@
 enum DeploymentRenderer {
     static let containerName = "backend"
 
+    /// The service port, and the metrics listener's when it has one: named, for a
+    /// ServiceMonitor or scrape config to find, and not routed by the Service.
+    static func ports(_ spec: EnvironmentSpec) -> ManifestValue {
+        var ports: [ManifestValue] = [["name": "http", "containerPort": .integer(spec.app.port), "protocol": "TCP"]]
+        if let metricsPort = spec.health.metricsPort {
+            ports.append(["name": "metrics", "containerPort": .integer(metricsPort), "protocol": "TCP"])
+        }
+        return .list(ports)
+    }
+
     static func render(_ parts: PodParts, template: ManifestValue) -> ManifestValue {
         let spec = parts.spec
         let names = parts.names
@@ -28,7 +38,7 @@ enum DeploymentRenderer {
                             [
                                 "name": .string(containerName),
                                 "image": .string(parts.image),
-                                "ports": [["name": "http", "containerPort": .integer(spec.app.port), "protocol": "TCP"]],
+                                "ports": ports(spec),
                                 "envFrom": parts.envFrom,
                                 "env": parts.secretEnv,
                                 "resources": parts.resources,
