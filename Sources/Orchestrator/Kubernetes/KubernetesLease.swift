@@ -35,8 +35,9 @@ final class KubernetesLease: @unchecked Sendable {
             let metadata: [String: Any] = ["name": name, "namespace": namespace, "annotations": [processAnnotation: process]]
             let body: [String: Any] = ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": metadata, "spec": spec]
             let created = try await client.send(.POST, collection, body: try Self.json(body), contentType: "application/json")
-            if created.status == .conflict { throw try await lease.heldError() }
-            guard created.status == .created || created.status == .ok else {
+            if created.status == .conflict {
+                try await lease.ownOrThrowHeld()
+            } else if created.status != .created && created.status != .ok {
                 throw client.failure(created, verb: "create", resource: "leases/\(name)")
             }
         } else {
@@ -61,8 +62,11 @@ final class KubernetesLease: @unchecked Sendable {
             metadata["annotations"] = annotations
             object["metadata"] = metadata
             let updated = try await client.send(.PUT, lease.path, body: try Self.json(object), contentType: "application/json")
-            if updated.status == .conflict { throw try await lease.heldError() }
-            guard updated.status == .ok else { throw client.failure(updated, verb: "update", resource: "leases/\(name)") }
+            if updated.status == .conflict {
+                try await lease.ownOrThrowHeld()
+            } else if updated.status != .ok {
+                throw client.failure(updated, verb: "update", resource: "leases/\(name)")
+            }
         }
         lease.startRenewing()
         return lease
@@ -106,6 +110,15 @@ final class KubernetesLease: @unchecked Sendable {
                 _ = try? await client.send(.PUT, path, body: try Self.json(object), contentType: "application/json")
             }
         }
+    }
+
+    /// A 409 on taking the lease is usually another run's win, but it is also what the retry of
+    /// our own create or update meets when the first attempt was done and its answer lost: the
+    /// lease then names this run, and is ours.
+    private func ownOrThrowHeld() async throws {
+        let response = try await client.send(.GET, path)
+        if response.status == .ok, Field.string(response.json, "spec", "holderIdentity") == holder { return }
+        throw try await heldError()
     }
 
     private func heldError() async throws -> DeployFailure {
