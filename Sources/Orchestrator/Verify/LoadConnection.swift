@@ -13,6 +13,7 @@ final class LoadConnection: ChannelDuplexHandler {
     struct Exchange {
         var number: Int
         var due: NIODeadline
+        var dispatchedAt: NIODeadline
         var sentAt: NIODeadline
     }
 
@@ -36,9 +37,9 @@ final class LoadConnection: ChannelDuplexHandler {
         self.context = context
     }
 
-    func send(_ head: HTTPRequestHead, number: Int, due: NIODeadline) {
+    func send(_ head: HTTPRequestHead, number: Int, due: NIODeadline, dispatchedAt: NIODeadline) {
         guard let context else { return }
-        exchange = Exchange(number: number, due: due, sentAt: .now())
+        exchange = Exchange(number: number, due: due, dispatchedAt: dispatchedAt, sentAt: .now())
         status = 0
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

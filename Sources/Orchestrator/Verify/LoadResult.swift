@@ -19,6 +19,10 @@ struct LoadResult: Sendable {
     /// The most requests written and not yet answered at one time.
     var maxInFlight = 0
     var measuredSeconds = 0.0
+    /// Microseconds from when the generator's timer got to each request to its answer: `latency`
+    /// less the generator's own lag (waiting for a connection still counts). Where the two give
+    /// different verdicts, the machine running verify decided, not the service.
+    var latencyFromDispatch = LoadResult.histogram()
     /// How late the generator's own timer fired, in microseconds: large values mean the machine
     /// could not keep up with the rate, not that the server was slow.
     var schedulerLateness = LoadResult.histogram()

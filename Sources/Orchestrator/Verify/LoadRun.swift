@@ -13,6 +13,8 @@ final class LoadRun: @unchecked Sendable {
     private struct Due {
         var number: Int
         var due: NIODeadline
+        /// When the generator's timer got to it: `due` plus the generator's own lag.
+        var dispatchedAt: NIODeadline
     }
 
     private let loop: EventLoop
@@ -119,7 +121,7 @@ final class LoadRun: @unchecked Sendable {
             _ = result.schedulerLateness.record(UInt64(max((now - deadline).nanoseconds / 1000, 0)))
         }
         while next < total, dueTime(of: next) <= now {
-            dispatch(Due(number: next, due: dueTime(of: next)))
+            dispatch(Due(number: next, due: dueTime(of: next), dispatchedAt: now))
             next += 1
         }
         guard !finished else { return }
@@ -218,7 +220,7 @@ final class LoadRun: @unchecked Sendable {
                 return
             }
             if isMeasured(now) { result.intended += 1 }
-            send(Due(number: next, due: now), on: connection)
+            send(Due(number: next, due: now, dispatchedAt: now), on: connection)
             next += 1
         }
     }
@@ -229,7 +231,8 @@ final class LoadRun: @unchecked Sendable {
             result.sent += 1
             result.maxInFlight = max(result.maxInFlight, inFlight)
         }
-        connection.send(heads[connection.endpoint][due.number % plan.cycle.count], number: due.number, due: due.due)
+        let head = heads[connection.endpoint][due.number % plan.cycle.count]
+        connection.send(head, number: due.number, due: due.due, dispatchedAt: due.dispatchedAt)
     }
 
     func connectionClosed(_ connection: LoadConnection) {
@@ -254,6 +257,7 @@ final class LoadRun: @unchecked Sendable {
             result.answered += 1
             requestsByPosition[position] += 1
             _ = result.latency.record(UInt64(max((now - exchange.due).nanoseconds / 1000, 1)))
+            _ = result.latencyFromDispatch.record(UInt64(max((now - exchange.dispatchedAt).nanoseconds / 1000, 1)))
             _ = result.serviceTime.record(UInt64(max((now - exchange.sentAt).nanoseconds / 1000, 1)))
             if status != plan.cycle[position].expectedStatus {
                 let request = plan.cycle[position]
