@@ -90,7 +90,7 @@ struct FaultMatrix {
             Self.progress("kubernetes kill -9", run, tally.converged)
         }
         let rollback = try await Self.timedRollback { try await steady.orchestrate(["rollback"]) }
-        print("fault: kubernetes, \(tally.describe(Self.kills, what: "pod")); rollback to a working release \(rollback)")
+        print("fault: kubernetes, \(tally.describe(Self.kills, things: "pods")); rollback to a working release \(rollback)")
     }
 
     /// `kill -9` of `orchestrate apply` at a random moment: of the first apply of an empty
@@ -126,7 +126,7 @@ struct FaultMatrix {
             }
             Self.progress("local kill -9", run, tally.converged)
         }
-        print("fault: local, \(tally.describe(Self.kills, what: "process")); rollback to a working release \(rollback)")
+        print("fault: local, \(tally.describe(Self.kills, things: "processes")); rollback to a working release \(rollback)")
     }
 
     /// Serving pods not counted by the Deployment or not of the live ReplicaSet, once the
@@ -185,8 +185,9 @@ struct KillTally {
         orphans += extra
     }
 
-    func describe(_ runs: Int, what: String) -> String {
+    /// `things`: what an orphan is, in the plural (`pods`).
+    func describe(_ runs: Int, things: String) -> String {
         "kill -9 of apply at a random point (the first apply of an empty environment on half the runs; \(killed) of \(runs) "
-            + "still running when killed): converged \(converged)/\(runs), \(orphans) orphan \(what)(es)"
+            + "still running when killed): converged \(converged)/\(runs), orphan \(things) left: \(orphans)"
     }
 }

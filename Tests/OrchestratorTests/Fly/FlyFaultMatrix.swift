@@ -77,7 +77,7 @@ struct FlyFaultMatrix {
             FaultMatrix.progress("fly kill -9", run, tally.converged)
         }
         let rollback = try await FaultMatrix.timedRollback { try await steady.orchestrate(["rollback"]) }
-        print("fault: fly, \(tally.describe(FaultMatrix.kills, what: "machine")); rollback to a working release \(rollback)")
+        print("fault: fly, \(tally.describe(FaultMatrix.kills, things: "machines")); rollback to a working release \(rollback)")
     }
 
     /// Serving machines missing, extra, stopped or on another image, plus any machine that is
