@@ -49,7 +49,7 @@ final class KubernetesLease: @unchecked Sendable {
                 if Self.holderIsGone(object) {
                     progress?.step("taking the deploy lock from \(other): that process no longer exists on this machine")
                 } else {
-                    guard steal else { throw try await lease.heldError() }
+                    guard steal else { throw lease.heldError(object) }
                     progress?.step("taking the deploy lock from \(other) (--steal-lock)")
                 }
             }
@@ -118,12 +118,12 @@ final class KubernetesLease: @unchecked Sendable {
     private func ownOrThrowHeld() async throws {
         let response = try await client.send(.GET, path)
         if response.status == .ok, Field.string(response.json, "spec", "holderIdentity") == holder { return }
-        throw try await heldError()
+        throw heldError(response.json)
     }
 
-    private func heldError() async throws -> DeployFailure {
-        let response = try await client.send(.GET, path)
-        let spec = response.json?["spec"] as? [String: Any] ?? [:]
+    /// `lease`: the Lease as just read, whose holder the error names.
+    private func heldError(_ lease: [String: Any]?) -> DeployFailure {
+        let spec = lease?["spec"] as? [String: Any] ?? [:]
         return DeployFailure(
             kind: .locked, message: Self.heldMessage(spec, lease: String(path.split(separator: "/").last ?? ""), now: Date()))
     }
