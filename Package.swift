@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "OrchestratorTests",
             dependencies: [
-                "Orchestrator", "Manifests", "TestSupport", "FlyFake", "FlyMachinesAPI", "Backups",
+                "Orchestrator", "Manifests", "TestSupport", "FlyFake", "FlyMachinesAPI", "Backups", "ProcessSupport",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

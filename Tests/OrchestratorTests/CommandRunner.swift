@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import TestSupport
 
 /// Runs the built `orchestrate` binary as a user would, from a given working directory.
@@ -32,7 +33,7 @@ struct CommandRunner {
         try process.run()
         // Read both pipes concurrently with the process so neither can fill up and block it.
         let errData = ErrorCollector(err.fileHandleForReading)
-        let outData = out.fileHandleForReading.readAllRetryingInterrupts()
+        let outData = try out.fileHandleForReading.readAllRetryingInterrupts()
         process.waitUntilExit()
         return Outcome(
             status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
@@ -44,7 +45,8 @@ extension CommandRunner {
     /// The same without holding a thread of the concurrency pool while the command runs (deploys
     /// take seconds; on two cores a blocked pool thread stalls every other test).
     static func run(
-        _ arguments: [String], in directory: String = repositoryRoot, environment: [String: String] = [:], input: String? = nil
+        _ arguments: [String], in directory: String = repositoryRoot, environment: [String: String] = [:], input: String? = nil,
+        standardInput: FileHandle? = nil
     ) async throws -> Outcome {
         let process = Process()
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -52,7 +54,7 @@ extension CommandRunner {
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let stdin = Pipe()
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+        process.standardInput = standardInput ?? (input == nil ? FileHandle.nullDevice : stdin)
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -86,7 +88,8 @@ private final class ErrorCollector: @unchecked Sendable {
 
     init(_ handle: FileHandle) {
         DispatchQueue.global().async {
-            self.data = handle.readAllRetryingInterrupts()
+            // Reading a pipe fails only with EINTR, which is retried.
+            self.data = (try? handle.readAllRetryingInterrupts()) ?? Data()
             self.done.signal()
         }
     }

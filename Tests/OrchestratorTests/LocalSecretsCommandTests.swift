@@ -33,4 +33,17 @@ import Testing
         #expect(try await run(["unset", "JWT_SECRET"]).status == 0)
         #expect(!(try String(contentsOfFile: file, encoding: .utf8)).contains("JWT_SECRET"))
     }
+
+    /// Standard input that cannot be read (a folder given with `<`) is an error that says what to
+    /// do, not the trap inside Foundation's readDataToEndOfFile (the process died by SIGILL).
+    @Test func unreadableStandardInputIsAClearError() async throws {
+        let state = try LocalProcess.temporaryDirectory("secrets-stdin")
+        let folder = try #require(FileHandle(forReadingAtPath: state))
+        defer { try? folder.close() }
+        let set = try await CommandRunner.run(
+            ["secrets", "set", "dev", "JWT_SECRET", "--target", "local", "--state-dir", state], standardInput: folder)
+        #expect(set.status == 1, "\(set.stderr)")
+        #expect(set.stderr.contains("cannot read the values from standard input") && set.stderr.contains("--from-file"), "\(set.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: state + "/dev/secrets.env"))
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 
 /// An S3-compatible server on 127.0.0.1: moto in server mode (from PyPI, through
 /// Tests/scripts/s3-server.py), which checks SigV4
@@ -51,7 +52,7 @@ public final class LocalS3: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let data = output.fileHandleForReading.readAllRetryingInterrupts()
+        let data = try output.fileHandleForReading.readAllRetryingInterrupts()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0 else { throw MissingServer(description: "s3-credentials.py failed: \(text.suffix(1500))") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProcessSupport
 
 struct SecretsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,8 +59,15 @@ struct SetSecrets: AsyncParsableCommand {
         if isatty(STDIN_FILENO) == 1 {
             Terminal.error(names.count == 1 ? "value of \(names[0]) (then Ctrl-D):" : "NAME=value lines (then Ctrl-D):")
         }
-        let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        return try SecretValues.parse(names: names, input: input)
+        let input: Data
+        do {
+            input = try FileHandle.standardInput.readAllRetryingInterrupts()
+        } catch {
+            throw DeployFailure(
+                kind: .invalid,
+                message: "cannot read the values from standard input (\(error)); pipe them in, or use --from-file FILE or --from-env")
+        }
+        return try SecretValues.parse(names: names, input: String(decoding: input, as: UTF8.self))
     }
 }
 

@@ -1,5 +1,6 @@
 import Backups
 import Foundation
+import ProcessSupport
 import TestSupport
 import Testing
 
@@ -236,7 +237,7 @@ enum LocalProcessRun {
         process.standardError = pipe
         try process.run()
         let data = try await OffPool.run {
-            let data = pipe.fileHandleForReading.readAllRetryingInterrupts()
+            let data = try pipe.fileHandleForReading.readAllRetryingInterrupts()
             process.waitUntilExit()
             return data
         }
