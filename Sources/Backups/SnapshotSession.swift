@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 
 /// A psql session holding one exported snapshot open, so that pg_dump (`--snapshot`) dumps
 /// exactly what this session counted: the manifest's row counts are the dump's, even while the
@@ -66,8 +67,8 @@ final class SnapshotSession: @unchecked Sendable {
                 throw BackupError("psql: \(buffered.trimmingCharacters(in: .whitespacesAndNewlines).suffix(500))")
             }
             let handle = output.fileHandleForReading
-            let chunk = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async { continuation.resume(returning: handle.availableData) }
+            let chunk = try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(with: Result { try handle.readSomeRetryingInterrupts() }) }
             }
             guard !chunk.isEmpty else { throw BackupError("psql ended before answering: \(buffered.suffix(500))") }
             buffered += String(decoding: chunk, as: UTF8.self)

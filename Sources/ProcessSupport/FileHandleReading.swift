@@ -11,16 +11,21 @@ extension FileHandle {
     /// a folder (`< somewhere/`) is EISDIR. Other errors are thrown.
     public func readAllRetryingInterrupts() throws -> Data {
         var data = Data()
+        while true {
+            let chunk = try readSomeRetryingInterrupts()
+            if chunk.isEmpty { return data }
+            data.append(chunk)
+        }
+    }
+
+    /// What one read(2) returns, waiting until something comes; empty at end of file. For
+    /// `availableData`, which traps on a read error as `readDataToEndOfFile` does.
+    public func readSomeRetryingInterrupts() throws -> Data {
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = Glibc.read(fileDescriptor, &chunk, chunk.count)
-            if count > 0 {
-                data.append(contentsOf: chunk[0..<count])
-            } else if count == 0 {
-                return data
-            } else if errno != EINTR {
-                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-            }
+            if count >= 0 { return Data(chunk[0..<count]) }
+            if errno != EINTR { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         }
     }
 }
