@@ -11,10 +11,11 @@ extension FileHandle {
     /// a folder (`< somewhere/`) is EISDIR. Other errors are thrown.
     public func readAllRetryingInterrupts() throws -> Data {
         var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
-            let chunk = try readSomeRetryingInterrupts()
-            if chunk.isEmpty { return data }
-            data.append(chunk)
+            let count = try read(into: &chunk)
+            if count == 0 { return data }
+            data.append(contentsOf: chunk[0..<count])
         }
     }
 
@@ -22,9 +23,14 @@ extension FileHandle {
     /// `availableData`, which traps on a read error as `readDataToEndOfFile` does.
     public func readSomeRetryingInterrupts() throws -> Data {
         var chunk = [UInt8](repeating: 0, count: 65_536)
+        let count = try read(into: &chunk)
+        return Data(chunk[0..<count])
+    }
+
+    private func read(into buffer: inout [UInt8]) throws -> Int {
         while true {
-            let count = Glibc.read(fileDescriptor, &chunk, chunk.count)
-            if count >= 0 { return Data(chunk[0..<count]) }
+            let count = Glibc.read(fileDescriptor, &buffer, buffer.count)
+            if count >= 0 { return count }
             if errno != EINTR { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         }
     }
