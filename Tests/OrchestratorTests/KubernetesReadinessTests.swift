@@ -70,6 +70,22 @@ import Testing
         #expect(reason.hasPrefix("CrashLoopBackOff: back-off 10s restarting failed container=backend"))
     }
 
+    /// Only the pods of the ReplicaSet being rolled out fail it: in a rollback to the old
+    /// ReplicaSet, the failed one's crash-looping pod, still being scaled down, is not the
+    /// rollback's verdict (it once made a successful rollback exit 4), nor is a pod being deleted.
+    @Test func onlyTheRolledOutReplicaSetsPodsFailTheRollout() throws {
+        var pods = try Self.items("pods-crashloopbackoff.json")
+        let crashing = "web-6cc7974fc9-f2s7f"
+        #expect(KubernetesReadiness.failedPods(pods, of: "web-6cc7974fc9").map(\.name) == [crashing])
+        #expect(KubernetesReadiness.failedPods(pods, of: nil).map(\.name) == [crashing])
+        #expect(KubernetesReadiness.failedPods(pods, of: "web-5474979d55").isEmpty)
+        let index = try #require(pods.firstIndex { Field.string($0, "metadata", "name") == crashing })
+        var metadata = try #require(Field.map(pods[index], "metadata"))
+        metadata["deletionTimestamp"] = "2026-12-02T17:57:00Z"
+        pods[index]["metadata"] = metadata
+        #expect(KubernetesReadiness.failedPods(pods, of: nil).isEmpty)
+    }
+
     @Test func jobPodsRunToCompletion() throws {
         let file = "pods-of-jobs.json"
         #expect(KubernetesReadiness.pod(try Self.pod("migrate-ok-mdnl6", in: file), runsToCompletion: true) == .done)

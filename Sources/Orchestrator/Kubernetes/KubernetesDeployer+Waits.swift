@@ -92,6 +92,7 @@ extension KubernetesDeployer {
         let history = history
         progress.step("waiting for the rollout of \(spec.app.name)")
         var verdict = Readiness.waiting("not seen yet")
+        var revision: Int?
         while ContinuousClock.now < deadline {
             _ = try await client.listAndWatch(
                 "/apis/apps/v1/namespaces/\(namespace)/deployments", query: "fieldSelector=metadata.name%3D\(spec.app.name)",
@@ -99,8 +100,10 @@ extension KubernetesDeployer {
             ) { deployment in
                 guard Field.string(deployment, "metadata", "name") == spec.app.name else { return false }
                 verdict = KubernetesReadiness.deployment(deployment)
+                // The revision annotation is the controller's: until it has seen this
+                // generation, it still names the revision before (the failed one, in a rollback).
+                revision = KubernetesReadiness.isObserved(deployment) ? KubernetesHistory.revision(of: deployment) : nil
                 if case .failed = verdict {
-                    let revision = KubernetesHistory.revision(of: deployment)
                     let current = try await history.releases().first { $0.revision == revision }?.replicaSet
                     verdict = KubernetesReadiness.deployment(deployment, currentReplicaSet: current)
                 }
@@ -114,18 +117,25 @@ extension KubernetesDeployer {
             case .failed(let why):
                 throw try await rolloutFailure(why)
             case .waiting:
-                for pod in try await servingPods() {
-                    if case .failed(let why) = KubernetesReadiness.pod(pod) {
-                        let name = Field.string(pod, "metadata", "name") ?? "a pod"
-                        progress.instance(name, why)
-                        throw RolloutFailure(
-                            instance: "pod \(name)", check: "start-up", reason: why,
-                            logLines: await client.logTail(namespace: namespace, pod: name))
-                    }
-                }
+                try await failFastOnACrashingPod(ofRevision: revision)
             }
         }
         throw try await rolloutFailure("not complete within \(spec.deploy.healthTimeout)")
+    }
+
+    /// A pod of the revision being rolled out that crash-loops or cannot pull its image fails
+    /// the rollout at once. Pods of other revisions are not its verdict: while a rollback runs,
+    /// the failed revision's crash-looping pods are still there, being scaled down.
+    private func failFastOnACrashingPod(ofRevision revision: Int?) async throws {
+        guard let revision else { return }
+        let pods = try await servingPods()
+        // The ReplicaSet is looked up only when some pod failed: most windows have none.
+        guard !KubernetesReadiness.failedPods(pods, of: nil).isEmpty else { return }
+        let current = try await history.releases().first { $0.revision == revision }?.replicaSet
+        guard let (name, why) = KubernetesReadiness.failedPods(pods, of: current).first else { return }
+        progress.instance(name, why)
+        throw RolloutFailure(
+            instance: "pod \(name)", check: "start-up", reason: why, logLines: await client.logTail(namespace: namespace, pod: name))
     }
 
     func servingPods() async throws -> [[String: Any]] {

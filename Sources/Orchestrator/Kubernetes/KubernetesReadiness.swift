@@ -23,9 +23,9 @@ enum KubernetesReadiness {
     /// the condition may still speak of the ReplicaSet that failed; it counts only when it names
     /// the current one.
     static func deployment(_ object: [String: Any], currentReplicaSet: String? = nil) -> Readiness {
-        let generation = Field.int(object, "metadata", "generation") ?? 0
-        let observed = Field.int(object, "status", "observedGeneration") ?? 0
-        guard observed >= generation else {
+        guard isObserved(object) else {
+            let generation = Field.int(object, "metadata", "generation") ?? 0
+            let observed = Field.int(object, "status", "observedGeneration") ?? 0
             return .waiting("the controller has not yet seen generation \(generation) (it reports \(observed))")
         }
         if let stalled = Field.conditions(object).first(where: {
@@ -46,6 +46,29 @@ enum KubernetesReadiness {
         if total > updated { return .waiting("\(total - updated) old replica(s) still running") }
         if available < updated { return .waiting("\(available) of \(updated) updated available") }
         return .done
+    }
+
+    /// The pods of `replicaSet` (of any, when nil) that failed start-up, with why. Pods being
+    /// deleted are not a verdict, nor are another ReplicaSet's: while a rollback runs, the failed
+    /// revision's crash-looping pods are still there, being scaled down.
+    static func failedPods(_ pods: [[String: Any]], of replicaSet: String?) -> [(name: String, why: String)] {
+        pods.compactMap { pod in
+            guard let name = Field.string(pod, "metadata", "name"), Field.string(pod, "metadata", "deletionTimestamp") == nil,
+                replicaSet == nil || owningReplicaSet(of: pod) == replicaSet, case .failed(let why) = self.pod(pod)
+            else { return nil }
+            return (name, why)
+        }
+    }
+
+    static func owningReplicaSet(of pod: [String: Any]) -> String? {
+        let owners = Field.map(pod, "metadata")?["ownerReferences"] as? [[String: Any]] ?? []
+        return owners.first { $0["kind"] as? String == "ReplicaSet" }?["name"] as? String
+    }
+
+    /// Whether the controller has seen the object's latest spec: before, its status and the
+    /// annotations it writes still describe the spec before.
+    static func isObserved(_ object: [String: Any]) -> Bool {
+        (Field.int(object, "status", "observedGeneration") ?? 0) >= (Field.int(object, "metadata", "generation") ?? 0)
     }
 
     /// `ReplicaSet "pet-backend-7d9c" has timed out progressing.` → `pet-backend-7d9c`.
