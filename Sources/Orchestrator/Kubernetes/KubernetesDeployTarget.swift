@@ -67,7 +67,7 @@ struct KubernetesDeployTarget: DeployTarget {
     func currentRelease() async throws -> ReleaseSummary? {
         let history = deployer.history
         guard let revision = try await history.currentRevision() else { return nil }
-        return try await history.releases().first { $0.revision == revision }?.summary
+        return try await history.release(revision)?.summary
     }
 
     func record(on release: ReleaseSummary, verification: VerificationRecord?, origin: PromotionOrigin?, failed: String?) async throws {

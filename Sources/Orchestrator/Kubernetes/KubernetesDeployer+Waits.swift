@@ -104,7 +104,7 @@ extension KubernetesDeployer {
                 // generation, it still names the revision before (the failed one, in a rollback).
                 revision = KubernetesReadiness.isObserved(deployment) ? KubernetesHistory.revision(of: deployment) : nil
                 if case .failed = verdict {
-                    let current = try await history.releases().first { $0.revision == revision }?.replicaSet
+                    let current = try await history.release(revision)?.replicaSet
                     verdict = KubernetesReadiness.deployment(deployment, currentReplicaSet: current)
                 }
                 if case .waiting(let why) = verdict { progress.instance(spec.app.name, why) }
@@ -131,7 +131,7 @@ extension KubernetesDeployer {
         let pods = try await servingPods()
         // The ReplicaSet is looked up only when some pod failed: most windows have none.
         guard !KubernetesReadiness.failedPods(pods, of: nil).isEmpty else { return }
-        let current = try await history.releases().first { $0.revision == revision }?.replicaSet
+        let current = try await history.release(revision)?.replicaSet
         guard let (name, why) = KubernetesReadiness.failedPods(pods, of: current).first else { return }
         progress.instance(name, why)
         throw RolloutFailure(

@@ -79,8 +79,7 @@ struct KubernetesHistory {
         let replicaSets = try await client.list(
             collection, labelSelector: "app.kubernetes.io/instance=\(instance)", label: "replicasets")
         return replicaSets.compactMap { replicaSet -> KubernetesRelease? in
-            let owners = Field.map(replicaSet, "metadata")?["ownerReferences"] as? [[String: Any]] ?? []
-            guard owners.contains(where: { $0["name"] as? String == deployment }),
+            guard Field.owners(replicaSet).contains(where: { $0["name"] as? String == deployment }),
                 let annotations = Field.map(replicaSet, "metadata", "annotations") as? [String: Any],
                 let revision = (annotations["deployment.kubernetes.io/revision"] as? String).flatMap({ Int($0) }),
                 var template = Field.map(replicaSet, "spec", "template")
@@ -111,10 +110,15 @@ struct KubernetesHistory {
         }.sorted { $0.revision > $1.revision }
     }
 
+    func release(_ revision: Int?) async throws -> KubernetesRelease? {
+        guard let revision else { return nil }
+        return try await releases().first { $0.revision == revision }
+    }
+
     /// Records verify's result and a promotion's origin on the revision's ReplicaSet; `failed`
     /// marks it failed (a gate stopped it after the controller finished).
     func record(on revision: Int, verification: VerificationRecord?, origin: PromotionOrigin?, failed: String?) async throws {
-        guard let release = try await releases().first(where: { $0.revision == revision }) else {
+        guard let release = try await release(revision) else {
             throw DeployFailure(kind: .invalid, message: "revision \(revision) is no longer in the Deployment's history")
         }
         var annotations: [String: String] = [:]
@@ -130,7 +134,7 @@ struct KubernetesHistory {
 
     /// Records on the revision's ReplicaSet how it went, who deployed it and when.
     func mark(_ revision: Int, outcome: ReleaseRecord.Outcome, note: String?, actor: String, image: String) async throws {
-        guard let release = try await releases().first(where: { $0.revision == revision }) else { return }
+        guard let release = try await release(revision) else { return }
         var annotations = [
             Self.outcome: outcome.rawValue, Self.deployedBy: actor, Self.deployedAt: Date().formatted(.iso8601), Self.image: image,
         ]

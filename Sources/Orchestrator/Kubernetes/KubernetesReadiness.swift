@@ -61,8 +61,7 @@ enum KubernetesReadiness {
     }
 
     static func owningReplicaSet(of pod: [String: Any]) -> String? {
-        let owners = Field.map(pod, "metadata")?["ownerReferences"] as? [[String: Any]] ?? []
-        return owners.first { $0["kind"] as? String == "ReplicaSet" }?["name"] as? String
+        Field.owners(pod).first { $0["kind"] as? String == "ReplicaSet" }?["name"] as? String
     }
 
     /// Whether the controller has seen the object's latest spec: before, its status and the

@@ -102,4 +102,8 @@ enum Field {
     static func conditions(_ object: [String: Any]?) -> [[String: Any]] {
         map(object, "status")?["conditions"] as? [[String: Any]] ?? []
     }
+
+    static func owners(_ object: [String: Any]?) -> [[String: Any]] {
+        map(object, "metadata")?["ownerReferences"] as? [[String: Any]] ?? []
+    }
 }
