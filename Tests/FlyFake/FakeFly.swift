@@ -45,9 +45,10 @@ package final class FakeFly: APIProtocol, Sendable {
     }
 
     /// Takes a lease on a machine as another user would.
-    package func leaseHeldElsewhere(machine: String, by description: String, for seconds: Double) {
+    package func leaseHeldElsewhere(machine: String, by description: String, for seconds: Double, endsOnceRefused: Bool = false) {
         world.withLock {
-            $0.machines[machine]?.lease = FakeLease(nonce: "elsewhere", description: description, expiresAt: Date() + seconds)
+            $0.machines[machine]?.lease = FakeLease(
+                nonce: "elsewhere", description: description, expiresAt: Date() + seconds, endsOnceRefused: endsOnceRefused)
         }
     }
 
@@ -321,6 +322,7 @@ package final class FakeFly: APIProtocol, Sendable {
         let result: Result<Components.Schemas.Lease, FakeFlyRefusal> = world.withLock { world in
             let now = world.now()
             if let lease = world.machines[id]?.lease, lease.expiresAt > now, lease.nonce != offered {
+                if lease.endsOnceRefused { world.machines[id]?.lease = nil }
                 return .failure(
                     FakeFlyRefusal(
                         status: 409,

@@ -38,6 +38,9 @@ struct FakeLease {
     var nonce: String
     var description: String
     var expiresAt: Date
+    /// Ends the moment a request for it is refused: the race in which a lease expires between
+    /// Fly's 409 and the holder's next look.
+    var endsOnceRefused = false
 }
 
 /// What the fake Fly holds and how time moves it: machines go created → started after

@@ -58,6 +58,7 @@ struct FlyLease {
 
     private func acquire() async throws -> String {
         var deadline = ContinuousClock.now + patience
+        var vanished = 0
         while true {
             let sent = ContinuousClock.now
             switch try await api.acquireLease(machine, ttlSeconds: ttlSeconds, description: fullDescription) {
@@ -78,6 +79,12 @@ struct FlyLease {
                 }
                 // A lease this run took whose answer was lost is its own.
                 if let lease, lease.description == fullDescription, let nonce = lease.nonce { return nonce }
+                // Gone by the time we looked: it expired or was released after the 409, so the
+                // machine is free now, whatever patience is left (a slow 409 under load did this).
+                if lease == nil, !lookupFailed, vanished < 3 {
+                    vanished += 1
+                    continue
+                }
                 // Fly shows nobody a lease's nonce, so a lease of ours whose answer was lost (a
                 // call whose answer never came may have taken one) is waited out: nothing
                 // refreshes it, and it ends at most a TTL after the last call that may have taken it.

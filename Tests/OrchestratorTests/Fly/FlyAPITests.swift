@@ -48,6 +48,19 @@ import Testing
         #expect(ContinuousClock.now - started > .seconds(2), "taken only once the lost lease expired")
     }
 
+    /// A lease that ends between Fly's 409 and the look at who holds it (a slow answer under
+    /// load, CI on 97d6515) leaves the machine free: taken at once, not reported as held.
+    @Test func aLeaseThatEndsAfterTheRefusalIsTakenAtOnce() async throws {
+        let server = try await FakeFlyServer()
+        server.fly.createApp("app")
+        let api = try FlyAPI(app: "app", host: server.url, token: "t")
+        let machine = try await api.create(.init(config: .init(value1: .init(image: "img")), region: "iad"))
+        let id = try #require(machine.id)
+        server.fly.leaseHeldElsewhere(machine: id, by: "someone else's deploy", for: 30, endsOnceRefused: true)
+        let held = try await FlyLease(api: api, machine: id, description: "orchestrate: test", patience: .zero).holding { true }
+        #expect(held)
+    }
+
     @Test func aRejectedTokenIsSaidSo() async throws {
         let server = try await FakeFlyServer()
         let api = try FlyAPI(app: "app", host: server.url, token: "")
