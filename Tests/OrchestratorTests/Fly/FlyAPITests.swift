@@ -35,11 +35,7 @@ import Testing
     /// A lease this run took whose answers were lost (Fly shows nobody its nonce) is waited out
     /// however little patience is left, rather than reported as held by someone else.
     @Test func anOwnLeaseWhoseAnswerWasLostIsWaitedOut() async throws {
-        let server = try await FakeFlyServer()
-        server.fly.createApp("app")
-        let api = try FlyAPI(app: "app", host: server.url, token: "t")
-        let machine = try await api.create(.init(config: .init(value1: .init(image: "img")), region: "iad"))
-        let id = try #require(machine.id)
+        let (server, api, id) = try await aMachine()
         let description = "orchestrate: removing it"
         server.fly.leaseHeldElsewhere(machine: id, by: "\(description) [run \(FlyLease.run)]", for: 3)
         let started = ContinuousClock.now
@@ -51,14 +47,18 @@ import Testing
     /// A lease that ends between Fly's 409 and the look at who holds it (a slow answer under
     /// load, CI on 97d6515) leaves the machine free: taken at once, not reported as held.
     @Test func aLeaseThatEndsAfterTheRefusalIsTakenAtOnce() async throws {
+        let (server, api, id) = try await aMachine()
+        server.fly.leaseHeldElsewhere(machine: id, by: "someone else's deploy", for: 30, endsOnceRefused: true)
+        let held = try await FlyLease(api: api, machine: id, description: "orchestrate: test", patience: .zero).holding { true }
+        #expect(held)
+    }
+
+    private func aMachine() async throws -> (FakeFlyServer, FlyAPI, String) {
         let server = try await FakeFlyServer()
         server.fly.createApp("app")
         let api = try FlyAPI(app: "app", host: server.url, token: "t")
         let machine = try await api.create(.init(config: .init(value1: .init(image: "img")), region: "iad"))
-        let id = try #require(machine.id)
-        server.fly.leaseHeldElsewhere(machine: id, by: "someone else's deploy", for: 30, endsOnceRefused: true)
-        let held = try await FlyLease(api: api, machine: id, description: "orchestrate: test", patience: .zero).holding { true }
-        #expect(held)
+        return (server, api, try #require(machine.id))
     }
 
     @Test func aRejectedTokenIsSaidSo() async throws {
