@@ -76,14 +76,15 @@ import Testing
     @Test func onlyTheRolledOutReplicaSetsPodsFailTheRollout() throws {
         var pods = try Self.items("pods-crashloopbackoff.json")
         let crashing = "web-6cc7974fc9-f2s7f"
-        #expect(KubernetesReadiness.failedPods(pods, of: "web-6cc7974fc9").map(\.name) == [crashing])
-        #expect(KubernetesReadiness.failedPods(pods, of: nil).map(\.name) == [crashing])
-        #expect(KubernetesReadiness.failedPods(pods, of: "web-5474979d55").isEmpty)
+        let failed = KubernetesReadiness.failedPods(pods)
+        #expect(failed.map(\.name) == [crashing])
+        #expect(failed.filter { $0.replicaSet == "web-6cc7974fc9" }.map(\.name) == [crashing])
+        #expect(failed.filter { $0.replicaSet == "web-5474979d55" }.isEmpty)
         let index = try #require(pods.firstIndex { Field.string($0, "metadata", "name") == crashing })
         var metadata = try #require(Field.map(pods[index], "metadata"))
         metadata["deletionTimestamp"] = "2026-12-02T17:57:00Z"
         pods[index]["metadata"] = metadata
-        #expect(KubernetesReadiness.failedPods(pods, of: nil).isEmpty)
+        #expect(KubernetesReadiness.failedPods(pods).isEmpty)
     }
 
     @Test func jobPodsRunToCompletion() throws {

@@ -128,11 +128,11 @@ extension KubernetesDeployer {
     /// the failed revision's crash-looping pods are still there, being scaled down.
     private func failFastOnACrashingPod(ofRevision revision: Int?) async throws {
         guard let revision else { return }
-        let pods = try await servingPods()
+        let failed = KubernetesReadiness.failedPods(try await servingPods())
         // The ReplicaSet is looked up only when some pod failed: most windows have none.
-        guard !KubernetesReadiness.failedPods(pods, of: nil).isEmpty else { return }
+        guard !failed.isEmpty else { return }
         let current = try await history.release(revision)?.replicaSet
-        guard let (name, why) = KubernetesReadiness.failedPods(pods, of: current).first else { return }
+        guard let (name, why, _) = failed.first(where: { current == nil || $0.replicaSet == current }) else { return }
         progress.instance(name, why)
         throw RolloutFailure(
             instance: "pod \(name)", check: "start-up", reason: why, logLines: await client.logTail(namespace: namespace, pod: name))

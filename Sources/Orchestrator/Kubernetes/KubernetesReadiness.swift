@@ -48,15 +48,14 @@ enum KubernetesReadiness {
         return .done
     }
 
-    /// The pods of `replicaSet` (of any, when nil) that failed start-up, with why. Pods being
-    /// deleted are not a verdict, nor are another ReplicaSet's: while a rollback runs, the failed
-    /// revision's crash-looping pods are still there, being scaled down.
-    static func failedPods(_ pods: [[String: Any]], of replicaSet: String?) -> [(name: String, why: String)] {
+    /// The pods that failed start-up, with why and the ReplicaSet they belong to. Pods being
+    /// deleted are not a verdict: their replacement is.
+    static func failedPods(_ pods: [[String: Any]]) -> [(name: String, why: String, replicaSet: String?)] {
         pods.compactMap { pod in
             guard let name = Field.string(pod, "metadata", "name"), Field.string(pod, "metadata", "deletionTimestamp") == nil,
-                replicaSet == nil || owningReplicaSet(of: pod) == replicaSet, case .failed(let why) = self.pod(pod)
+                case .failed(let why) = self.pod(pod)
             else { return nil }
-            return (name, why)
+            return (name, why, owningReplicaSet(of: pod))
         }
     }
 
