@@ -117,12 +117,24 @@ import Testing
         let failed = try await cluster.orchestrate(["apply", "--image", Self.image("d")])
         #expect(failed.status == 3, "\(failed.stderr)")
         #expect(failed.stderr.contains(#"| error: relation "orders" already exists"#), "\(failed.stderr)")
+        #expect(failed.stderr.contains("failed the migrations: the Job failed"), "\(failed.stderr)")
+        // Whether the Job controller or the pod check saw the failure first, the failed Job is
+        // gone with its pods once its log is shown.
+        try await cluster.eventually("the failed migration Job and its pods are deleted") {
+            func runsImageD(_ podSpec: [String: Any]?) -> Bool {
+                (podSpec?["containers"] as? [[String: Any]])?.first?["image"] as? String == Self.image("d")
+            }
+            let selector = "app.kubernetes.io/component=migration"
+            let jobs = try await cluster.list(Self.jobsPath(cluster), labelSelector: selector)
+            let pods = try await cluster.list("/api/v1/namespaces/\(cluster.namespace)/pods", labelSelector: selector)
+            return !jobs.contains { runsImageD(Field.map($0, "spec", "template", "spec")) } && !pods.contains { runsImageD(Field.map($0, "spec")) }
+        }
 
-        // Fixed: the retry replaces the failed Job and runs it again.
+        // Fixed: the retry creates the Job again and runs it.
         cluster.kubelet.jobs(running: "migrate", .exit(code: 0, log: ["migrated"]))
         let fixed = try await cluster.orchestrate(["apply", "--image", Self.image("d")])
         #expect(fixed.status == 0, "\(fixed.stderr)")
-        #expect(fixed.stderr.contains("failed before"), "\(fixed.stderr)")
+        #expect(fixed.stderr.contains("migrations complete"), "\(fixed.stderr)")
 
         // Nothing that serves changed during the two failures: the Deployment kept generation
         // and image until the fixed apply.
@@ -130,6 +142,45 @@ import Testing
         #expect(history.releases.map(\.revision) == [2, 1], "\(history.releases.map(\.revision))")
         #expect(Field.int(before, "metadata", "generation") == 1)
     }
+
+    /// `kill -9` while the migration runs leaves its Job behind; when it fails on its own, the next
+    /// apply sees the old failure, deletes the Job with its pods and runs the migration again.
+    @Test func aMigrationThatFailedAfterItsApplyWasKilledRunsAgainOnTheNextApply() async throws {
+        let cluster = try await Cluster("killedmigration", overrides: Self.shortTimeouts)
+        defer { Task { await cluster.stop() } }
+        let migrationPods = "/api/v1/namespaces/\(cluster.namespace)/pods"
+        cluster.kubelet.jobs(running: "migrate", .neverReady)
+        let process = try CleanProcess(
+            CommandRunner.executable,
+            arguments: cluster.arguments(["apply", "--image", Self.image("a")]),
+            environment: ProcessInfo.processInfo.environment, output: cluster.folder + "/killed.log")
+        try await cluster.eventually("the migration's pod runs") {
+            try await cluster.list(migrationPods, labelSelector: "app.kubernetes.io/component=migration").contains {
+                Field.string($0, "status", "phase") == "Running"
+            }
+        }
+        process.signal(SIGKILL)
+        #expect(await process.waitForExit(timeout: .seconds(10)) != nil)
+
+        cluster.kubelet.jobs(running: "migrate", .exit(code: 1, log: ["error: could not obtain lock on relation designs"]))
+        try await cluster.eventually("the Job fails on its own") {
+            try await cluster.list(Self.jobsPath(cluster), labelSelector: "app.kubernetes.io/component=migration").contains {
+                if case .failed = KubernetesReadiness.job($0) { return true }
+                return false
+            }
+        }
+
+        cluster.kubelet.jobs(running: "migrate", .exit(code: 0, log: ["migrated"]))
+        let next = try await cluster.orchestrate(["apply", "--image", Self.image("a")])
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(
+            next.stderr.range(of: #"Job/pet-backend-migrate-[a-z0-9]+ failed before \(BackoffLimitExceeded"#, options: .regularExpression)
+                != nil, "\(next.stderr)")
+        #expect(next.stderr.contains("migrations complete"), "\(next.stderr)")
+        #expect(try await cluster.history().live?.outcome == "succeeded")
+    }
+
+    static func jobsPath(_ cluster: Cluster) -> String { "/apis/batch/v1/namespaces/\(cluster.namespace)/jobs" }
 
     @Test func aFirstDeployThatFailsItsHealthCheckIsNeverNoChanges() async throws {
         let cluster = try await Cluster("firstfail", overrides: Self.shortTimeouts)

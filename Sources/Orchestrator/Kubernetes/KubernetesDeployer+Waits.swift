@@ -13,8 +13,9 @@ extension KubernetesDeployer {
     var jobsPath: String { "/apis/batch/v1/namespaces/\(namespace)/jobs" }
     var podsPath: String { "/api/v1/namespaces/\(namespace)/pods" }
 
-    /// A Job that failed before with the same name (same spec and image) is deleted with its
-    /// pods so that this apply runs the migration again instead of reading the old failure.
+    /// A Job with the same name (same spec and image) that failed while no apply watched it (the
+    /// run was killed or lost its connection) is deleted with its pods, so that this apply runs
+    /// the migration again instead of reading the old failure.
     func replaceFailedJob(_ name: String) async throws {
         guard let existing = try await client.object("\(jobsPath)/\(name)", label: "Job/\(name)"),
             case .failed(let why) = KubernetesReadiness.job(existing)
@@ -47,12 +48,16 @@ extension KubernetesDeployer {
                 progress.step(done)
                 return
             case .failed(let why):
-                throw try await jobFailure(name, task: task, reason: "the Job failed (\(why))")
+                throw try await abandon(name, failure: try await jobFailure(name, task: task, reason: "the Job failed (\(why))"))
             case .waiting:
                 let pods = try await client.list(podsPath, labelSelector: "batch.kubernetes.io/job-name=\(name)", label: "pods")
                 for pod in pods {
                     if case .failed(let why) = KubernetesReadiness.pod(pod, runsToCompletion: true) {
-                        throw try await abandon(name, failure: try await jobFailure(name, task: task, reason: why, pod: pod))
+                        // With `backoffLimit: 0` a pod that ended is the Job's failure, whether
+                        // the controller or this check sees it first: say it the same way.
+                        let ended = Field.string(pod, "status", "phase") == "Failed"
+                        let reason = ended ? "the Job failed (its pod \(why))" : why
+                        throw try await abandon(name, failure: try await jobFailure(name, task: task, reason: reason, pod: pod))
                     }
                 }
             }
@@ -62,8 +67,10 @@ extension KubernetesDeployer {
             failure: try await jobFailure(name, task: task, reason: "the Job did not finish within \(spec.deploy.releaseCommandTimeout)"))
     }
 
-    /// A Job that will not finish by itself (a pod that cannot start, past its time) is deleted
-    /// with its pods once its failure and log are in hand, so the next apply runs it afresh.
+    /// A Job that failed, or will not finish by itself (a pod that cannot start, past its time),
+    /// is deleted with its pods once its failure and log are in hand, so the next apply runs it
+    /// afresh. Whether the controller or the pod check saw the failure first is a race; deleting
+    /// in both cases makes the next apply the same either way.
     private func abandon(_ name: String, failure: RolloutFailure) async throws -> RolloutFailure {
         try await client.delete("\(jobsPath)/\(name)", label: "Job/\(name)")
         return failure

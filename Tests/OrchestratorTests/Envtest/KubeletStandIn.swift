@@ -37,7 +37,8 @@ final class KubeletStandIn: Sendable {
     struct State {
         var serving: [String: PodBehavior] = [:]
         var jobs: [String: PodBehavior] = [:]
-        /// Pods whose status was written: their image, by uid.
+        /// Pods whose status was written, by uid: the key their behaviour was chosen by (a
+        /// serving pod's image, a Job pod's `command:` key), so a change reaches them.
         var written: [String: String] = [:]
         /// Bumped when a behaviour changes: a status chosen under an older one is not final.
         var behaviorVersion = 0
@@ -79,9 +80,14 @@ final class KubeletStandIn: Sendable {
     }
 
     /// How a Job's pods whose command ends in `argument` (`migrate`, `backup`) behave, whatever
-    /// their image; this comes before the image's behaviour.
+    /// their image; this comes before the image's behaviour. Pods still running change too (a
+    /// migration that fails after its apply was killed); a pod that ended stays as it ended.
     func jobs(running argument: String, _ behavior: PodBehavior) {
-        state.withLock { $0.jobs["command:" + argument] = behavior }
+        state.withLock { state in
+            state.jobs["command:" + argument] = behavior
+            state.written = state.written.filter { $0.value != "command:" + argument }
+            state.behaviorVersion += 1
+        }
     }
 
     static func registerNode(_ client: KubernetesClient) async throws {
@@ -120,24 +126,28 @@ final class KubeletStandIn: Sendable {
                 continue
             }
             guard let version = state.withLock({ $0.written[uid] == nil ? $0.behaviorVersion : nil }) else { continue }
+            let phase = Field.string(pod, "status", "phase")
+            guard phase != "Succeeded", phase != "Failed" else { continue }
             var updated = pod
-            updated["status"] = try status(of: pod, name: name)
+            let (status, key) = try status(of: pod, name: name)
+            updated["status"] = status
             let answer = try await client.send(.PUT, path + "/status", body: Self.json(updated), contentType: "application/json")
-            let image = (Field.map(pod, "spec")?["containers"] as? [[String: Any]])?.first?["image"] as? String ?? ""
             // A behaviour changed while this status was written (the test switched the image to
             // serve, say): leave the pod for the next tick to write again.
-            if answer.status == .ok { state.withLock { if $0.behaviorVersion == version { $0.written[uid] = image } } }
+            if answer.status == .ok { state.withLock { if $0.behaviorVersion == version { $0.written[uid] = key } } }
         }
     }
 
-    private func status(of pod: [String: Any], name: String) throws -> [String: Any] {
+    private func status(of pod: [String: Any], name: String) throws -> (status: [String: Any], behaviorKey: String) {
         let labels = Field.map(pod, "metadata", "labels") ?? [:]
         let isJob = labels["batch.kubernetes.io/job-name"] != nil
         let containers = Field.map(pod, "spec")?["containers"] as? [[String: Any]] ?? []
         let image = containers.first?["image"] as? String ?? ""
+        let commandKey = (containers.first?["command"] as? [String])?.last.map { "command:" + $0 }
+        let behaviorKey = isJob ? commandKey ?? "job:" + image : image
         let (behavior, index) = state.withLock { state -> (PodBehavior, Int) in
             state.nextAddress += 1
-            let command = (containers.first?["command"] as? [String])?.last.map { state.jobs["command:" + $0] } ?? nil
+            let command = commandKey.flatMap { state.jobs[$0] }
             let chosen =
                 isJob ? command ?? state.jobs[image] ?? .exit(code: 0, log: ["migrations: up to date"]) : state.serving[image] ?? .serve
             return (chosen, state.nextAddress)
@@ -202,7 +212,7 @@ final class KubeletStandIn: Sendable {
             status["podIP"] = address
             status["podIPs"] = [["ip": address]]
         }
-        return status
+        return (status, behaviorKey)
     }
 
     private func writeLog(_ lines: [String], pod: String, containers: [[String: Any]]) throws {
