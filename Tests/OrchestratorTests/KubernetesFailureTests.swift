@@ -127,7 +127,8 @@ import Testing
             let selector = "app.kubernetes.io/component=migration"
             let jobs = try await cluster.list(Self.jobsPath(cluster), labelSelector: selector)
             let pods = try await cluster.list("/api/v1/namespaces/\(cluster.namespace)/pods", labelSelector: selector)
-            return !jobs.contains { runsImageD(Field.map($0, "spec", "template", "spec")) } && !pods.contains { runsImageD(Field.map($0, "spec")) }
+            return !jobs.contains { runsImageD(Field.map($0, "spec", "template", "spec")) }
+                && !pods.contains { runsImageD(Field.map($0, "spec")) }
         }
 
         // Fixed: the retry creates the Job again and runs it.
