@@ -146,7 +146,7 @@ struct FaultMatrix {
         repeat {
             let wanted = Field.int(try await cluster.object(cluster.deploymentPath), "spec", "replicas") ?? 0
             let pods = try await cluster.list(
-                "/api/v1/namespaces/\(cluster.namespace)/pods", labelSelector: "app.kubernetes.io/component=api"
+                cluster.podsPath, labelSelector: "app.kubernetes.io/component=api"
             ).filter { Field.string($0, "metadata", "deletionTimestamp") == nil }
             let owners = pods.map { (Field.map($0, "metadata")?["ownerReferences"] as? [[String: Any]])?.first?["name"] as? String }
             extra = max(pods.count - wanted, 0) + owners.filter { $0 != replicaSet }.count

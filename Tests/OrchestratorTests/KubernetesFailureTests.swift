@@ -46,14 +46,14 @@ import Testing
     @Test func aFailedBackupBeforeTheMigrationStopsTheRelease() async throws {
         let cluster = try await Cluster("backupfirst")
         defer { Task { await cluster.stop() } }
-        let jobs = "/apis/batch/v1/namespaces/\(cluster.namespace)/jobs"
         #expect(try await cluster.orchestrate(["apply", "--image", Self.image("a")]).status == 0)
-        #expect(try await cluster.list(jobs).allSatisfy { Field.string($0, "metadata", "name")?.hasSuffix("-backup") == false })
+        #expect(try await cluster.list(cluster.jobsPath).allSatisfy { Field.string($0, "metadata", "name")?.hasSuffix("-backup") == false })
 
         let second = try await cluster.orchestrate(["apply", "--image", Self.image("b")])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stderr.contains("backup taken"), "\(second.stderr)")
-        let backup = try #require(try await cluster.list(jobs).first { Field.string($0, "metadata", "name")?.hasSuffix("-backup") == true })
+        let backup = try #require(
+            try await cluster.list(cluster.jobsPath).first { Field.string($0, "metadata", "name")?.hasSuffix("-backup") == true })
         #expect(Field.map(backup, "spec")?["ttlSecondsAfterFinished"] as? Int == 86_400)
         let container = (Field.map(backup, "spec", "template", "spec")?["containers"] as? [[String: Any]])?.first
         #expect(container?["command"] as? [String] == ["pet-backend", "backup"])
@@ -125,8 +125,8 @@ import Testing
                 (podSpec?["containers"] as? [[String: Any]])?.first?["image"] as? String == Self.image("d")
             }
             let selector = "app.kubernetes.io/component=migration"
-            let jobs = try await cluster.list(Self.jobsPath(cluster), labelSelector: selector)
-            let pods = try await cluster.list("/api/v1/namespaces/\(cluster.namespace)/pods", labelSelector: selector)
+            let jobs = try await cluster.list(cluster.jobsPath, labelSelector: selector)
+            let pods = try await cluster.list(cluster.podsPath, labelSelector: selector)
             return !jobs.contains { runsImageD(Field.map($0, "spec", "template", "spec")) }
                 && !pods.contains { runsImageD(Field.map($0, "spec")) }
         }
@@ -149,14 +149,13 @@ import Testing
     @Test func aMigrationThatFailedAfterItsApplyWasKilledRunsAgainOnTheNextApply() async throws {
         let cluster = try await Cluster("killedmigration", overrides: Self.shortTimeouts)
         defer { Task { await cluster.stop() } }
-        let migrationPods = "/api/v1/namespaces/\(cluster.namespace)/pods"
         cluster.kubelet.jobs(running: "migrate", .neverReady)
         let process = try CleanProcess(
             CommandRunner.executable,
             arguments: cluster.arguments(["apply", "--image", Self.image("a")]),
             environment: ProcessInfo.processInfo.environment, output: cluster.folder + "/killed.log")
         try await cluster.eventually("the migration's pod runs") {
-            try await cluster.list(migrationPods, labelSelector: "app.kubernetes.io/component=migration").contains {
+            try await cluster.list(cluster.podsPath, labelSelector: "app.kubernetes.io/component=migration").contains {
                 Field.string($0, "status", "phase") == "Running"
             }
         }
@@ -165,7 +164,7 @@ import Testing
 
         cluster.kubelet.jobs(running: "migrate", .exit(code: 1, log: ["error: could not obtain lock on relation designs"]))
         try await cluster.eventually("the Job fails on its own") {
-            try await cluster.list(Self.jobsPath(cluster), labelSelector: "app.kubernetes.io/component=migration").contains {
+            try await cluster.list(cluster.jobsPath, labelSelector: "app.kubernetes.io/component=migration").contains {
                 if case .failed = KubernetesReadiness.job($0) { return true }
                 return false
             }
@@ -181,8 +180,6 @@ import Testing
         #expect(try await cluster.history().live?.outcome == "succeeded")
     }
 
-    static func jobsPath(_ cluster: Cluster) -> String { "/apis/batch/v1/namespaces/\(cluster.namespace)/jobs" }
-
     @Test func aFirstDeployThatFailsItsHealthCheckIsNeverNoChanges() async throws {
         let cluster = try await Cluster("firstfail", overrides: Self.shortTimeouts)
         defer { Task { await cluster.stop() } }
@@ -195,7 +192,7 @@ import Testing
         let stopped = try #require(try await cluster.object(cluster.deploymentPath))
         #expect(Field.int(stopped, "spec", "replicas") == 0)
         try await cluster.eventually("the failed release's pods are gone") {
-            try await cluster.list("/api/v1/namespaces/\(cluster.namespace)/pods", labelSelector: "app.kubernetes.io/component=api").isEmpty
+            try await cluster.list(cluster.podsPath, labelSelector: "app.kubernetes.io/component=api").isEmpty
         }
 
         let plan = try await cluster.orchestrate(["plan", "--image", Self.image("a"), "--detailed-exitcode"])

@@ -83,7 +83,7 @@ import Testing
             NSDictionary(dictionary: Field.map(stopped, "spec", "template") ?? [:]).isEqual(to: template ?? [:]),
             "down changed the pod template")
         #expect(
-            try await cluster.list("/api/v1/namespaces/\(cluster.namespace)/pods", labelSelector: "app.kubernetes.io/component=api").isEmpty
+            try await cluster.list(cluster.podsPath, labelSelector: "app.kubernetes.io/component=api").isEmpty
         )
         #expect(try await cluster.history().current == 1)
         let again = try await cluster.orchestrate(["down"])
@@ -107,12 +107,12 @@ import Testing
         // The migration Jobs; the backup taken before v2 is a Job of its own, which Kubernetes
         // deletes a day after it finished.
         let jobs = try await cluster.list(
-            "/apis/batch/v1/namespaces/\(cluster.namespace)/jobs", labelSelector: "app.kubernetes.io/component=migration")
+            cluster.jobsPath, labelSelector: "app.kubernetes.io/component=migration")
         #expect(jobs.count == 1)
         let kept = jobs.first.flatMap { Field.string($0, "metadata", "name") } ?? ""
         try await cluster.eventually("the pruned Job's pods are deleted") {
             try await cluster.list(
-                "/api/v1/namespaces/\(cluster.namespace)/pods",
+                cluster.podsPath,
                 labelSelector: "batch.kubernetes.io/job-name,app.kubernetes.io/component=migration"
             )
             .allSatisfy { Field.map($0, "metadata", "labels")?["batch.kubernetes.io/job-name"] as? String == kept }
@@ -192,7 +192,7 @@ import Testing
         }
         let pod = try #require(
             try await cluster.list(
-                "/api/v1/namespaces/\(cluster.namespace)/pods", labelSelector: "app.kubernetes.io/component=api"
+                cluster.podsPath, labelSelector: "app.kubernetes.io/component=api"
             ).first.flatMap { Field.string($0, "metadata", "name") })
         let eviction = try await cluster.admin.send(
             .POST, "/api/v1/namespaces/\(cluster.namespace)/pods/\(pod)/eviction",

@@ -120,6 +120,8 @@ final class EnvtestCluster: Sendable {
     }
 
     var deploymentPath: String { "/apis/apps/v1/namespaces/\(namespace)/deployments/pet-backend" }
+    var jobsPath: String { "/apis/batch/v1/namespaces/\(namespace)/jobs" }
+    var podsPath: String { "/api/v1/namespaces/\(namespace)/pods" }
 
     /// The Secret with every key the spec requires, unless left out.
     func seedSecret(leavingOut missing: [String] = []) async throws {
